@@ -11,8 +11,14 @@ import math
 from decimal import Decimal
 
 
+class Described(str):
+    """A description of what was received, shown as written (``2 unanswered items``)."""
+
+
 def format_value(value: object) -> str:
     """Render a received value for a message: ``nothing`` for a missing value, strings quoted."""
+    if isinstance(value, Described):
+        return str(value)
     if value is None:
         return "nothing"
     if isinstance(value, bool):
