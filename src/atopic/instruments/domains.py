@@ -7,9 +7,9 @@ integers and converted to a decimal once, at the end.
 
 Decision (one place): a binary float is read as a multiple of the step when it lies within
 ``FLOAT_TOLERANCE`` x max(1, |bound|) units of one. This absorbs binary representation error only
-(``0.1 + 0.2`` is read as 0.3, and a float 2.3 as 23 tenths); ``2.30001`` is refused. The same
-formula, with the same IEEE arithmetic, is used for a scalar and for a column, so both paths agree on
-every float.
+(``0.1 + 0.2`` is read as 0.3, and a float 2.3 as 23 tenths); ``2.30001`` is refused. The
+same formula, with the same IEEE arithmetic, is used for a scalar and for a column, so both paths
+agree on every float.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class Steps:
         return FLOAT_TOLERANCE * max(1.0, abs(self.lo), abs(self.hi))
 
     def units(self, value: object) -> int | None:
-        """The value in units, or None when it is not allowed (missing, bool, text, NaN, off-grid)."""
+        """The value in units, or None if not allowed (missing, bool, text, NaN, off-grid)."""
         if isinstance(value, bool) or value is None:
             return None
         if isinstance(value, int):

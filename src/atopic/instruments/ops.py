@@ -1,8 +1,8 @@
 """The few operations an instrument's formula needs beyond ``+ - * //`` and comparisons.
 
-Each formula is written once, as a function of its inputs and an ``ops`` object. Given plain Python
-integers and ``SCALAR`` it scores one assessment; given Narwhals expressions and ``EXPR`` it scores a
-whole table on any engine Narwhals drives. That is how the scalar and batch paths share one
+Each formula is written once, as a function of its inputs and an ``ops`` object. Given plain
+Python integers and ``SCALAR`` it scores one assessment; given Narwhals expressions and ``EXPR`` it
+scores a whole table on any engine Narwhals drives. That is how the scalar and batch paths share one
 definition.
 """
 

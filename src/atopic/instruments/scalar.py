@@ -12,7 +12,10 @@ from atopic.instruments.spec import Instrument, Score, band_units
 
 
 def flatten(data: Mapping[str, object], prefix: str = "") -> dict[str, object]:
-    """Nested JSON objects to dotted fields: ``{"trunk": {"erythema": 2}}`` -> ``{"trunk.erythema": 2}``."""
+    """Nested JSON objects to dotted fields.
+
+    ``{"trunk": {"erythema": 2}}`` becomes ``{"trunk.erythema": 2}``.
+    """
     flat: dict[str, object] = {}
     for key, value in data.items():
         path = f"{prefix}{key}"

@@ -1,10 +1,10 @@
 """SCORAD, objective SCORAD and PO-SCORAD.
 
 Sources: European Task Force on Atopic Dermatitis, Dermatology 1993;186:23-31
-(doi:10.1159/000247298); Kunz B et al., Dermatology 1997;195:10-19; Oranje AP et al., Br J Dermatol
-2007;157:645-648; PO-SCORAD: Stalder JF et al., Allergy 2011;66:1114-1121; alternative bands: Chopra R
-et al., Br J Dermatol 2017;177:1316-1321. Decisions: ../shared/reference/instruments.md, section
-SCORAD, and docs/instruments.md.
+(doi:10.1159/000247298); Kunz B et al., Dermatology 1997;195:10-19; Oranje AP et al., Br J
+Dermatol 2007;157:645-648; PO-SCORAD: Stalder JF et al., Allergy 2011;66:1114-1121; alternative
+bands: Chopra R et al., Br J Dermatol 2017;177:1316-1321. Decisions: docs/instruments.md and
+../shared/reference/instruments.md, section SCORAD.
 
 ``SCORAD = A/5 + 7B/2 + C`` (0-103); ``objective SCORAD = A/5 + 7B/2`` (0-83).
 A: % body surface involved, by the rule of nines from each region's involvement (% of that region)

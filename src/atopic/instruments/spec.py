@@ -87,7 +87,7 @@ class BandSet:
 
 @dataclass(frozen=True)
 class Banding:
-    """Which output is banded, into which result field, with which named band sets (first: default)."""
+    """Which output is banded, into which result field, with which band sets (first: default)."""
 
     output: str
     field: str
