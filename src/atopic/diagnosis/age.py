@@ -107,7 +107,9 @@ _RANGES = {
 _PRESENTATIONS = {
     AgePhase.INFANCY: "acute facial eczema, erythema, papules, exudation",
     AgePhase.CHILDHOOD: "dry, thickened, lichenified lesions of elbow and knee folds, neck, face",
-    AgePhase.ADOLESCENCE_ADULTHOOD: "as childhood, more widespread: trunk, face, hands; some prurigo",
+    AgePhase.ADOLESCENCE_ADULTHOOD: (
+        "as childhood, more widespread: trunk, face, hands; some prurigo"
+    ),
     AgePhase.OLD_AGE: "often severe and widespread; may progress to erythroderma; more men",
 }
 _UPPER_YEARS: dict[AgePhase, int | None] = {

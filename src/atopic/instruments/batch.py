@@ -20,7 +20,8 @@ from atopic.instruments.ops import EXPR, exact_quotient
 from atopic.instruments.scalar import validate
 from atopic.instruments.spec import Instrument, band_units
 
-VALID = "__atopic_valid"
+TEMP = "__atopic_"
+VALID = f"{TEMP}valid"
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,16 @@ class ScoredTable:
     rejects: Any
 
 
-def _item_exprs(
+def _item_columns(
     instrument: Instrument, schema: dict[str, nw.dtypes.DType]
-) -> tuple[list[nw.Expr], dict[str, nw.Expr], dict[str, nw.Expr]]:
+) -> tuple[list[nw.Expr], list[nw.Expr], dict[str, nw.Expr], dict[str, nw.Expr]]:
+    """Per item: whether its value is allowed, and helper columns with its units and presence.
+
+    Returns (ok expressions, helper columns to add, units by field, presence by field); units and
+    presence refer to the helper columns so that later stages stay small expressions.
+    """
     oks: list[nw.Expr] = []
+    helpers: list[nw.Expr] = []
     values: dict[str, nw.Expr] = {}
     present: dict[str, nw.Expr] = {}
     for item in instrument.items:
@@ -54,13 +61,14 @@ def _item_exprs(
         ok = item.domain.valid_expr(col, dtype).fill_null(False)
         if item.optional:
             ok = ok | col.is_null()
-        units = item.domain.units_expr(col, dtype)
-        guarded = nw.when(is_given & ok).then(units).otherwise(nw.lit(0))
+        units = nw.when(is_given & ok).then(item.domain.units_expr(col, dtype)).otherwise(0)
         is_float = isinstance(item.domain, Continuous)
-        values[item.field] = guarded.cast(nw.Float64 if is_float else nw.Int64)
-        present[item.field] = is_given
+        units_name, present_name = f"{TEMP}u_{item.code}", f"{TEMP}p_{item.code}"
+        helpers.append(units.cast(nw.Float64 if is_float else nw.Int64).alias(units_name))
+        helpers.append(is_given.alias(present_name))
+        values[item.field], present[item.field] = nw.col(units_name), nw.col(present_name)
         oks.append(ok)
-    return oks, values, present
+    return oks, helpers, values, present
 
 
 def score_table(instrument: Instrument, frame: Any, band_set: str | None = None) -> ScoredTable:
@@ -78,32 +86,47 @@ def score_table(instrument: Instrument, frame: Any, band_set: str | None = None)
     clash = [o.name for o in instrument.outputs if o.name in schema] + [
         b.field for b in instrument.bandings if b.field in schema
     ]
-    if clash or VALID in schema:
+    clash += [name for name in schema if name.startswith(TEMP)]
+    if clash:
         raise InvalidInput(
             f"{instrument.name} table",
-            (clash or [VALID])[0],
+            clash[0],
             "an existing column",
             "free for a result column: rename the input column",
         )
-    oks, values, present = _item_exprs(instrument, schema)
+    chosen = {}
+    for banding in instrument.bandings:
+        name = band_set or next(iter(banding.sets))
+        if name not in banding.sets:
+            raise InvalidInput(
+                instrument.name, "band_set", name, "one of " + ", ".join(banding.sets)
+            )
+        chosen[banding.field] = banding.sets[name]
+    original = list(schema)
+    oks, helpers, values, present = _item_columns(instrument, schema)
     rules = [rule.check(values, present, EXPR) for rule in instrument.rules]
-    valid = EXPR.all([*oks, *rules]).fill_null(False)
-    marked = lf.with_columns(valid.alias(VALID))
+    valid = EXPR.all([*oks, *rules]).fill_null(False).alias(VALID)
+    marked = lf.with_columns(*helpers).with_columns(valid)
 
     units = instrument.kernel(values, present, EXPR)
-    results = [exact_quotient(units[o.name], o.scale).alias(o.name) for o in instrument.outputs]
+    unit_cols = [units[o.name].alias(f"{TEMP}o_{o.name}") for o in instrument.outputs]
+    results = [
+        exact_quotient(nw.col(f"{TEMP}o_{o.name}"), o.scale).alias(o.name)
+        for o in instrument.outputs
+    ]
+    scales = {o.name: o.scale for o in instrument.outputs}
     for banding in instrument.bandings:
-        chosen = band_set or next(iter(banding.sets))
-        if chosen not in banding.sets:
-            raise InvalidInput(
-                instrument.name, "band_set", chosen, "one of " + ", ".join(banding.sets)
-            )
-        scale = next(o.scale for o in instrument.outputs if o.name == banding.output)
-        label = band_units(units[banding.output], scale, banding.sets[chosen], EXPR)
+        units_col = nw.col(f"{TEMP}o_{banding.output}")
+        label = band_units(units_col, scales[banding.output], chosen[banding.field], EXPR)
         results.append(label.cast(nw.String).alias(banding.field))
-    scored = marked.filter(nw.col(VALID)).with_columns(*results).drop(VALID)
+    scored = (
+        marked.filter(nw.col(VALID))
+        .with_columns(*unit_cols)
+        .with_columns(*results)
+        .select(*original, *_result_names(instrument))
+    )
 
-    bad = marked.filter(~nw.col(VALID)).drop(VALID).collect()
+    bad = marked.filter(~nw.col(VALID)).select(*original).collect()
     reasons = [_reason(instrument, row) for row in bad.iter_rows(named=True)]
     rejects = bad.with_columns(
         nw.new_series("reason", reasons, nw.String, backend=nw.get_native_namespace(bad))
@@ -112,6 +135,10 @@ def score_table(instrument: Instrument, frame: Any, band_set: str | None = None)
         scored=scored.collect().to_native() if eager else scored.to_native(),
         rejects=rejects.to_native(),
     )
+
+
+def _result_names(instrument: Instrument) -> list[str]:
+    return [o.name for o in instrument.outputs] + [b.field for b in instrument.bandings]
 
 
 def _reason(instrument: Instrument, row: dict[str, object]) -> str:
