@@ -1,0 +1,35 @@
+# Two entry points (see README.md): `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/atopic: pyproject.toml
+	$(PYTHON) -m venv $(VENV) || (apt-get install -y python3-venv && $(PYTHON) -m venv $(VENV))
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/atopic
+	$(BIN)/atopic instruments
+	$(BIN)/atopic score easi --input examples/easi.json
+	$(BIN)/atopic score scorad --input examples/scorad.jsonl
+	$(BIN)/atopic score poem --input examples/poem.jsonl
+	$(BIN)/atopic diagnose --input examples/diagnosis.jsonl
+	$(BIN)/atopic responder EASI-75 --baseline 24.3 --value 6.05
+	@# The wide CSV holds one invalid row on purpose: it lands in the rejects file, with its reason.
+	-$(BIN)/atopic score easi --csv examples/easi_wide.csv --out out/easi_scored.csv
+	@echo "--- out/easi_scored.rejects.csv"; cat out/easi_scored.rejects.csv
+
+lint: $(BIN)/atopic
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/pytest -n 2 -q
+
+bench: $(BIN)/atopic
+	$(BIN)/python benchmarks/bench_scoring.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -1,0 +1,5 @@
+"""``python -m atopic``: the same command as ``atopic``."""
+
+from atopic.cli import main
+
+main()
