@@ -40,6 +40,11 @@ def valid_example(instrument: Instrument) -> dict[str, object]:
             validate(instrument, {k: v for k, v in flat.items() if v is not None})
             return {k: v for k, v in flat.items() if v is not None}
         except InvalidInput as error:
+            if error.field not in flat:  # a rule over several items: answer them all
+                for item in instrument.items:
+                    if flat[item.field] is None:
+                        flat[item.field] = first_allowed(item)
+                continue
             item = instrument.item(error.field)
             flat[item.field] = first_allowed(item) if flat[item.field] is None else None
     raise AssertionError(f"no valid example found for {instrument.name}")
