@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from atopic.errors import InvalidInput
@@ -84,7 +85,7 @@ def score_fields(
         version=instrument.version,
         total=exact["total"],
         band=bands.get("band"),
-        parts=parts,
+        parts=MappingProxyType(parts),
         band_set=chosen,
         note=instrument.note(flat) if instrument.note else "",
     )
