@@ -7,9 +7,12 @@ import math
 from decimal import Decimal
 from typing import Any
 
+import duckdb
+import polars as pl
 from hypothesis import strategies as st
 
 from atopic.errors import InvalidInput
+from atopic.instruments import score, score_table
 from atopic.instruments.domains import Continuous, Steps
 from atopic.instruments.scalar import validate
 from atopic.instruments.spec import Instrument, Item
@@ -103,3 +106,33 @@ def _fits(item: Item, value: object) -> bool:
     if isinstance(item.domain, Steps | Continuous):
         return isinstance(value, int | float) and not isinstance(value, bool)
     return isinstance(value, str)
+
+
+def _expected(instrument: Instrument, data: dict[str, Any]) -> object:
+    try:
+        result = score(instrument, data)
+    except InvalidInput as error:
+        return error.message
+    out = result.to_dict()
+    return {o.name: float(out[o.name]) for o in instrument.outputs} | {
+        b.field: out[b.field] for b in instrument.bandings
+    }
+
+
+def assert_table_agrees(instrument: Instrument, inputs: list[dict[str, Any]], engine: str) -> None:
+    """score_table on a frame built from the item codes gives the scalar result, row by row,
+    including each reject's ``reason``."""
+    flats = [instrument.parse(data) if instrument.parse else data for data in inputs]
+    columns: dict[str, list[object]] = {"ID": list(range(len(inputs)))}
+    for item in instrument.items:
+        columns[item.code] = [flat.get(item.field) for flat in flats]
+    df = pl.DataFrame(columns)
+    frame = df if engine == "polars" else duckdb.sql("select * from df")
+    result = score_table(instrument, frame)
+    scored = result.scored if engine == "polars" else result.scored.pl()
+    rejects = pl.DataFrame(result.rejects)
+    got: dict[int, object] = {row["ID"]: row["reason"] for row in rejects.iter_rows(named=True)}
+    names = [o.name for o in instrument.outputs] + [b.field for b in instrument.bandings]
+    for row in scored.iter_rows(named=True):
+        got[row["ID"]] = {name: row[name] for name in names}
+    assert got == {i: _expected(instrument, data) for i, data in enumerate(inputs)}

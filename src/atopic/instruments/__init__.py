@@ -8,8 +8,13 @@ each instrument to its declaration.
 
 from __future__ import annotations
 
+from atopic.instruments.adct import ADCT, compute_adct
 from atopic.instruments.batch import ScoredTable, score_table
+from atopic.instruments.dlqi import CDLQI, DLQI, IDQOL, compute_cdlqi, compute_dlqi, compute_idqol
 from atopic.instruments.easi import EASI, compute_easi
+from atopic.instruments.iga import IGA6, VIGA_AD, compute_iga6, compute_viga_ad
+from atopic.instruments.nrs import PP_NRS, SLEEP_NRS, compute_pp_nrs, compute_sleep_nrs
+from atopic.instruments.poem import POEM, compute_poem
 from atopic.instruments.scalar import score
 from atopic.instruments.scorad import (
     OSCORAD,
@@ -26,6 +31,15 @@ INSTRUMENTS: dict[str, Instrument] = {
     "scorad": SCORAD,
     "oscorad": OSCORAD,
     "po-scorad": PO_SCORAD,
+    "viga-ad": VIGA_AD,
+    "iga6": IGA6,
+    "poem": POEM,
+    "pp-nrs": PP_NRS,
+    "sleep-nrs": SLEEP_NRS,
+    "dlqi": DLQI,
+    "cdlqi": CDLQI,
+    "idqol": IDQOL,
+    "adct": ADCT,
 }
 """Instruments by their command-line name (``atopic score NAME``)."""
 
@@ -41,19 +55,37 @@ def get_instrument(name: str) -> Instrument:
 
 
 __all__ = [
+    "ADCT",
+    "CDLQI",
+    "DLQI",
     "EASI",
+    "IDQOL",
+    "IGA6",
     "INSTRUMENTS",
     "OSCORAD",
+    "POEM",
     "PO_SCORAD",
+    "PP_NRS",
     "SCORAD",
+    "SLEEP_NRS",
+    "VIGA_AD",
     "Instrument",
     "Item",
     "Score",
     "ScoredTable",
+    "compute_adct",
+    "compute_cdlqi",
+    "compute_dlqi",
     "compute_easi",
+    "compute_idqol",
+    "compute_iga6",
     "compute_objective_scorad",
     "compute_po_scorad",
+    "compute_poem",
+    "compute_pp_nrs",
     "compute_scorad",
+    "compute_sleep_nrs",
+    "compute_viga_ad",
     "get_instrument",
     "score",
     "score_table",

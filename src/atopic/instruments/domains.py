@@ -15,6 +15,7 @@ agree on every float.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -156,9 +157,84 @@ class Continuous:
         return column.cast(nw.Float64)
 
 
-Domain = Steps | Continuous
+@dataclass(frozen=True)
+class Labels:
+    """Answers given as words (``"a lot"``, ``"not relevant"``), each worth a whole number of units.
+
+    The words are stored as entered, so a distinction the total does not make (DLQI "not at all"
+    and "not relevant" both score 0) is kept in the record. ``words`` pairs each allowed word
+    with its units, in the order the form prints them; build it with ``labels({...})``.
+
+    Decision (one place): a word must match exactly, case and spaces included (``"Not relevant"``
+    and ``"a lot "`` are refused), so the scalar and the batch path agree on every string without
+    depending on an engine's idea of lower case. In a table the column must hold text (String,
+    or Categorical/Enum, read as their text); any other dtype makes every given value invalid.
+    """
+
+    words: tuple[tuple[str, int], ...]
+
+    def __post_init__(self) -> None:
+        names = [word for word, _ in self.words]
+        if not names or len(set(names)) != len(names):
+            raise ValueError(f"Labels need distinct words; got {names!r}")
+        for word, units in self.words:
+            if not isinstance(word, str) or isinstance(units, bool) or not isinstance(units, int):
+                raise ValueError(f"Labels map words to whole numbers; got {word!r}: {units!r}")
+
+    @property
+    def allowed_words(self) -> tuple[str, ...]:
+        """Every allowed word, in the order the form prints them."""
+        return tuple(word for word, _ in self.words)
+
+    @property
+    def mapping(self) -> dict[str, int]:
+        """Each allowed word with its units."""
+        return dict(self.words)
+
+    def describe(self) -> str:
+        """What is allowed, in the words of the error message template."""
+        return "one of " + ", ".join(repr(word) for word in self.allowed_words)
+
+    def units(self, value: object) -> int | None:
+        """The units of an allowed word, or None (missing, not text, or not an allowed word)."""
+        if not isinstance(value, str):
+            return None
+        return self.mapping.get(value)
+
+    @staticmethod
+    def _text(column: nw.Expr, dtype: nw.dtypes.DType) -> nw.Expr | None:
+        if isinstance(dtype, nw.String):
+            return column
+        if isinstance(dtype, nw.Categorical | nw.Enum):
+            return column.cast(nw.String)
+        return None
+
+    def valid_expr(self, column: nw.Expr, dtype: nw.dtypes.DType) -> nw.Expr:
+        """Boolean expression: the non-null value is an allowed word (null gives null or False)."""
+        text = self._text(column, dtype)
+        if text is None:
+            return nw.lit(False)
+        return text.is_in(list(self.allowed_words))
+
+    def units_expr(self, column: nw.Expr, dtype: nw.dtypes.DType) -> nw.Expr:
+        """Integer expression of the word's units; only meaningful where ``valid_expr`` holds."""
+        text = self._text(column, dtype)
+        if text is None:
+            return nw.lit(0, dtype=nw.Int64)
+        result: nw.Expr = nw.lit(0, dtype=nw.Int64)
+        for word, units in reversed(self.words):
+            result = nw.when(text == word).then(nw.lit(units, dtype=nw.Int64)).otherwise(result)
+        return result.cast(nw.Int64)
+
+
+Domain = Steps | Continuous | Labels
 
 
 def integers(lo: int, hi: int) -> Steps:
     """Whole numbers from ``lo`` to ``hi``."""
     return Steps(scale=1, lo=lo, hi=hi)
+
+
+def labels(words: Mapping[str, int]) -> Labels:
+    """Answers as words with their units, in the order given: ``labels({"yes": 3, "no": 0})``."""
+    return Labels(words=tuple(words.items()))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from atopic.errors import InvalidInput
+from atopic.errors import Described, InvalidInput
 from atopic.instruments.ops import SCALAR
 from atopic.instruments.spec import Instrument, Score, band_units
 
@@ -25,6 +25,42 @@ def flatten(data: Mapping[str, object], prefix: str = "") -> dict[str, object]:
         else:
             flat[path] = value
     return flat
+
+
+def list_parser(
+    subject: str,
+    count: int,
+    each: str,
+    extra: Mapping[str, str] | None = None,
+) -> Callable[[Mapping[str, object]], dict[str, object]]:
+    """A ``parse`` function for ``{"items": [...]}``: entry n (1-based) becomes field ``items.n``.
+
+    ``each`` says what one entry may be (for the message); ``extra`` renames other JSON keys to
+    fields (DLQI ``item_7a`` -> ``items.7a``). Other keys are flattened as given, so an unknown key
+    gets the usual unknown-field message. ``items`` that is not a list of exactly ``count``
+    entries is an ``InvalidInput`` naming ``items``.
+    """
+    renames = dict(extra or {})
+    allowed = f"a list of exactly {count} answers ({each})"
+
+    def parse(data: Mapping[str, object]) -> dict[str, object]:
+        answers = data.get("items")
+        if not isinstance(answers, list | tuple):
+            raise InvalidInput(subject, "items", answers, allowed)
+        if len(answers) != count:
+            got = Described(f"a list of {len(answers)} answer{'s' if len(answers) != 1 else ''}")
+            raise InvalidInput(subject, "items", got, allowed)
+        flat: dict[str, object] = {f"items.{n}": a for n, a in enumerate(answers, start=1)}
+        for key, value in data.items():
+            if key == "items":
+                continue
+            for name, item_value in flatten({renames.get(key, key): value}).items():
+                if name in flat:
+                    raise InvalidInput(subject, name, item_value, "given once, inside items")
+                flat[name] = item_value
+        return flat
+
+    return parse
 
 
 def validate(instrument: Instrument, flat: Mapping[str, object]) -> tuple[dict, dict]:

@@ -152,6 +152,8 @@ class Instrument:
                     del entry["values"]
             elif isinstance(item.domain, Continuous):
                 entry["minimum"], entry["maximum"] = item.domain.lo, item.domain.hi
+            else:
+                entry["values"] = list(item.domain.allowed_words)
             if item.unit:
                 entry["unit"] = item.unit
             fields.append(entry)
