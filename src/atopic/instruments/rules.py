@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from atopic.errors import Described
-from atopic.instruments.spec import Rule
+from atopic.instruments.spec import Present, Rule, Values
 
 
 def one_of(first: str, second: str) -> tuple[Rule, Rule]:
@@ -28,11 +29,11 @@ def one_of(first: str, second: str) -> tuple[Rule, Rule]:
 def at_most_missing(fields: Sequence[str], limit: int, field: str, consequence: str) -> Rule:
     """At most ``limit`` of ``fields`` may be unanswered; more and the instrument is not scored."""
 
-    def check(v, p, ops):  # type: ignore[no-untyped-def]
+    def check(v: Values, p: Present, ops: Any) -> Any:
         missing = ops.total([ops.as_int(ops.where(p[f], False, True)) for f in fields])
         return missing <= limit
 
-    def got(raw):  # type: ignore[no-untyped-def]
+    def got(raw: Mapping[str, object]) -> object:
         missing = [f for f in fields if raw.get(f) is None]
         return Described(f"{len(missing)} unanswered ({', '.join(missing)})")
 
