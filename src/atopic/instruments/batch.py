@@ -33,16 +33,16 @@ class ScoredTable:
     rejects: Any
 
 
-def _item_columns(
+def _item_exprs(
     instrument: Instrument, schema: dict[str, nw.dtypes.DType]
-) -> tuple[list[nw.Expr], list[nw.Expr], dict[str, nw.Expr], dict[str, nw.Expr]]:
-    """Per item: whether its value is allowed, and helper columns with its units and presence.
+) -> tuple[list[nw.Expr], dict[str, nw.Expr], dict[str, nw.Expr]]:
+    """Per item: whether its value is allowed, its value in units (0 where missing or not
+    allowed, so no invalid value is ever cast) and whether it was given.
 
-    Returns (ok expressions, helper columns to add, units by field, presence by field); units and
-    presence refer to the helper columns so that later stages stay small expressions.
+    Returns (ok expressions, units by field, presence by field). The expressions are used inline;
+    the engines share the repeated parts (Polars' common subexpression elimination, DuckDB's).
     """
     oks: list[nw.Expr] = []
-    helpers: list[nw.Expr] = []
     values: dict[str, nw.Expr] = {}
     present: dict[str, nw.Expr] = {}
     for item in instrument.items:
@@ -58,17 +58,17 @@ def _item_columns(
             continue
         col, dtype = nw.col(item.code), schema[item.code]
         is_given = ~col.is_null()
-        ok = item.domain.valid_expr(col, dtype).fill_null(False)
+        # "& is_given" also keeps the expression tied to the column when a domain answers with a
+        # literal (a text column where numbers are expected), so it can drive a filter.
+        ok = (item.domain.valid_expr(col, dtype) & is_given).fill_null(False)
         if item.optional:
             ok = ok | col.is_null()
         units = nw.when(is_given & ok).then(item.domain.units_expr(col, dtype)).otherwise(0)
         is_float = isinstance(item.domain, Continuous)
-        units_name, present_name = f"{TEMP}u_{item.code}", f"{TEMP}p_{item.code}"
-        helpers.append(units.cast(nw.Float64 if is_float else nw.Int64).alias(units_name))
-        helpers.append(is_given.alias(present_name))
-        values[item.field], present[item.field] = nw.col(units_name), nw.col(present_name)
+        values[item.field] = units.cast(nw.Float64 if is_float else nw.Int64)
+        present[item.field] = is_given
         oks.append(ok)
-    return oks, helpers, values, present
+    return oks, values, present
 
 
 def score_table(instrument: Instrument, frame: Any, band_set: str | None = None) -> ScoredTable:
@@ -103,11 +103,13 @@ def score_table(instrument: Instrument, frame: Any, band_set: str | None = None)
             )
         chosen[banding.field] = banding.sets[name]
     original = list(schema)
-    oks, helpers, values, present = _item_columns(instrument, schema)
+    oks, values, present = _item_exprs(instrument, schema)
     rules = [rule.check(values, present, EXPR) for rule in instrument.rules]
     valid = EXPR.all([*oks, *rules]).fill_null(False).alias(VALID)
-    marked = lf.with_columns(*helpers).with_columns(valid)
 
+    # Stage 1: validity and the formula in integer units, for every row (units of invalid items
+    # are 0, so the formula is safe everywhere). Stage 2: exact decimals and bands from the
+    # stage-1 columns, which keeps each expression small.
     units = instrument.kernel(values, present, EXPR)
     unit_cols = [units[o.name].alias(f"{TEMP}o_{o.name}") for o in instrument.outputs]
     results = [
@@ -119,22 +121,21 @@ def score_table(instrument: Instrument, frame: Any, band_set: str | None = None)
         units_col = nw.col(f"{TEMP}o_{banding.output}")
         label = band_units(units_col, scales[banding.output], chosen[banding.field], EXPR)
         results.append(label.cast(nw.String).alias(banding.field))
-    scored = (
-        marked.filter(nw.col(VALID))
-        .with_columns(*unit_cols)
-        .with_columns(*results)
-        .select(*original, *_result_names(instrument))
-    )
+    staged = lf.with_columns(valid, *unit_cols).with_columns(*results)
+    names = [*original, *_result_names(instrument)]
 
-    bad = marked.filter(~nw.col(VALID)).select(*original).collect()
+    if eager:  # one pass over the data, then split
+        full = staged.collect()
+        scored: Any = full.filter(nw.col(VALID)).select(*names)
+        bad = full.filter(~nw.col(VALID)).select(*original)
+    else:  # stay lazy for the scored rows; the rejects are collected
+        scored = staged.filter(nw.col(VALID)).select(*names)
+        bad = lf.filter(~valid).select(*original).collect()
     reasons = [_reason(instrument, row) for row in bad.iter_rows(named=True)]
     rejects = bad.with_columns(
         nw.new_series("reason", reasons, nw.String, backend=nw.get_native_namespace(bad))
     )
-    return ScoredTable(
-        scored=scored.collect().to_native() if eager else scored.to_native(),
-        rejects=rejects.to_native(),
-    )
+    return ScoredTable(scored=scored.to_native(), rejects=rejects.to_native())
 
 
 def _result_names(instrument: Instrument) -> list[str]:
