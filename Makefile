@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean postgres
 
 $(BIN)/atopic: pyproject.toml
 	$(PYTHON) -m venv $(VENV) || (apt-get install -y python3-venv && $(PYTHON) -m venv $(VENV))
@@ -27,7 +27,12 @@ lint: $(BIN)/atopic
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# The registry tests start a real PostgreSQL server from Debian's packages.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
+
+test: lint postgres
 	$(BIN)/pytest -n 2 -q
 
 bench: $(BIN)/atopic
