@@ -271,5 +271,11 @@ def responder(criterion: str, baseline: float, value: float) -> None:
     _emit({"criterion": criterion, "baseline": baseline, "value": value, "responder": met})
 
 
+from atopic.cli_registry import db, users  # noqa: E402  (registered last: the registry's commands)
+
+main.add_command(db)
+main.add_command(users)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

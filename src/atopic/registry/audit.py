@@ -105,9 +105,26 @@ def _row(obj: Base, action: str, key: str, old: Any, new: Any) -> dict[str, Any]
     }
 
 
+def _serialize_writers(session: Session) -> None:
+    """On PostgreSQL, take the writers' advisory lock for the rest of the transaction, before
+    the lock state is read and the chain head is read (SQLite writers hold its write lock)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and not session.info.get("_atopic_serialized"):
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK})
+        session.info["_atopic_serialized"] = True
+
+
+@event.listens_for(AuditedSession, "after_transaction_end")
+def _forget_lock(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop("_atopic_serialized", None)
+
+
 @event.listens_for(AuditedSession, "before_flush")
 def _check_rules(session: Session, flush_context: Any, instances: Any) -> None:
     changed = [o for o in session.dirty if session.is_modified(o)] + list(session.deleted)
+    if session.new or changed:
+        _serialize_writers(session)
     if changed and not session.info.get("reason"):
         obj = changed[0]
         raise InvalidInput(
@@ -130,9 +147,8 @@ def _write_audit(session: Session, flush_context: Any) -> None:
     rows = _changes(session)
     if not rows:
         return
+    _serialize_writers(session)
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK})
     head = connection.execute(
         select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
     ).scalar()
@@ -143,7 +159,8 @@ def _write_audit(session: Session, flush_context: Any) -> None:
     entries = []
     for row in rows:
         obj = row.pop("obj")
-        record = ",".join(str(v) for v in inspect(obj).identity or ())
+        # identity is not set yet for objects inserted by this flush; the primary key values are
+        record = ",".join(str(v) for v in inspect(obj).mapper.primary_key_from_instance(obj))
         fields = {
             "at": at,
             "username": actor.username,

@@ -1,8 +1,9 @@
 """Engines and sessions: SQLite by default (``./atopic.db``), PostgreSQL by URL; Alembic migrations.
 
 SQLite is opened with WAL journaling, foreign keys on, a 10 s busy timeout and ``synchronous=FULL``
-(an acknowledged commit survives a crash), and every transaction begins IMMEDIATE so writers queue
-instead of failing on lock upgrades.
+(an acknowledged commit survives a crash); units of work that write (``transaction``) begin
+IMMEDIATE so writers queue instead of failing on lock upgrades, while reads begin DEFERRED and
+never hold the write lock.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from sqlalchemy.orm import sessionmaker
 from atopic.registry.audit import Actor, AuditedSession
 
 DEFAULT_URL = "sqlite:///atopic.db"
+WRITE = "atopic_write"
+"""Execution option marking a connection that will write (see ``transaction``)."""
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -42,7 +45,7 @@ def make_engine(url: str | None = None, **kw: Any) -> Engine:
     engine = create_engine(normalize_url(url), **kw)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -56,8 +59,13 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(connection: Any) -> None:
+    # Units of work that write begin IMMEDIATE (take the write lock first, so they queue on the
+    # busy timeout instead of failing on a lock upgrade); reads begin DEFERRED and block nobody.
+    if connection.get_execution_options().get(WRITE):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
 
 
 def session_factory(engine: Engine) -> sessionmaker[AuditedSession]:
@@ -75,6 +83,7 @@ def transaction(
         if reason:
             session.info["reason"] = reason
         with session.begin():
+            session.connection(execution_options={WRITE: True})
             yield session
 
 

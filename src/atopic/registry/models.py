@@ -278,5 +278,6 @@ CLINICAL = (
 )
 """Models holding clinical data: frozen by a database lock."""
 
-BLINDED_TABLES = frozenset({"randomization_slot"})
-"""Tables whose contents reveal the allocation (redacted for blinded roles, also in the audit)."""
+BLINDED_TABLES = frozenset({"randomization_slot", "dose"})
+"""Tables whose contents reveal the allocation (redacted for blinded roles, also in the audit):
+the list itself, and the doses (product, amount and lot tell placebo from each dose level)."""

@@ -321,7 +321,7 @@ def record_dose(
     (e.g. 2.5e7 cells), route SC or IV, time given (ISO 8601)."""
     require(actor.role, "record_dose")
     subject = _subject(session, usubjid)
-    amount = _number("dose", "dose", dose, 1, 1e12)
+    amount = _number("dose", "dose", dose, 0, 1e12)
     when = given_at.isoformat() if isinstance(given_at, dt.datetime) else given_at
     try:
         dt.datetime.fromisoformat(str(when))
