@@ -271,6 +271,32 @@ def responder(criterion: str, baseline: float, value: float) -> None:
     _emit({"criterion": criterion, "baseline": baseline, "value": value, "responder": met})
 
 
+@main.command(short_help="Build the synthetic demo trial in a new database.")
+@click.option(
+    "--db",
+    "url",
+    default="atopic-demo.db",
+    show_default=True,
+    help="Where to build it (path or URL).",
+)
+@click.option("--seed", default=2026, show_default=True, help="Seed of the synthetic data.")
+def demo(url: str, seed: int) -> None:
+    """Build the demo trial (36 adults, placebo / low / high-dose MSC, 12 weeks) through the
+    service layer, and print the demo users and their passwords."""
+    from atopic.demo import build_demo
+
+    try:
+        summary = build_demo(url, seed)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"demo trial in {summary.url}: {summary.subjects} subjects, {summary.assessments} assessments"
+    )
+    click.echo("demo users (synthetic data only; never reuse these passwords):")
+    for username, password in summary.users.items():
+        click.echo(f"  {username:<13} {password}")
+
+
 from atopic.cli_registry import db, users  # noqa: E402  (registered last: the registry's commands)
 
 main.add_command(db)
