@@ -297,10 +297,12 @@ def demo(url: str, seed: int) -> None:
         click.echo(f"  {username:<13} {password}")
 
 
-from atopic.cli_registry import db, users  # noqa: E402  (registered last: the registry's commands)
+from atopic.cli_export import export  # noqa: E402  (registered last: the registry's commands)
+from atopic.cli_registry import db, users  # noqa: E402
 
 main.add_command(db)
 main.add_command(users)
+main.add_command(export)
 
 
 if __name__ == "__main__":  # pragma: no cover

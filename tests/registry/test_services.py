@@ -210,3 +210,40 @@ def test_subject_record_has_no_arm_for_blinded_roles(factory) -> None:
             record = svc.subject_record(session, actor, "ATO-001-0001")
             assert "arm" not in record
             assert record["visits"][0]["assessments"][0]["total"] == 11.0
+
+
+def test_scorad_and_objective_scorad_are_not_both_recorded_at_a_visit(factory) -> None:
+    form = {
+        "extent_percent": 20,
+        "intensity": {
+            "erythema": 2,
+            "oedema_papulation": 2,
+            "oozing_crusts": 1,
+            "excoriation": 2,
+            "lichenification": 1,
+            "dryness": 2,
+        },
+    }
+    with transaction(factory, INV) as session:
+        svc.record_assessment(
+            session,
+            INV,
+            usubjid="ATO-001-0001",
+            visitnum=1,
+            instrument="oscorad",
+            data=form,
+            assessed_on="2026-01-05",
+        )
+    with (
+        pytest.raises(InvalidInput, match="not recorded beside oSCORAD"),
+        transaction(factory, INV) as session,
+    ):
+        svc.record_assessment(
+            session,
+            INV,
+            usubjid="ATO-001-0001",
+            visitnum=1,
+            instrument="scorad",
+            data=dict(form, pruritus=5, sleeplessness=2),
+            assessed_on="2026-01-05",
+        )

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from atopic.diagnosis import age_in_years, diagnose
 from atopic.errors import InvalidInput
-from atopic.instruments import get_instrument
+from atopic.instruments import INSTRUMENTS, get_instrument
 from atopic.instruments.domains import Continuous, Steps
 from atopic.instruments.scalar import flatten, score_fields
 from atopic.registry.audit import Actor
@@ -262,6 +262,28 @@ def record_assessment(
             Assessment.evaluator == evaluator,
         )
     ).first()
+    same_category = [
+        other.name
+        for other in INSTRUMENTS.values()
+        if other.qscat == spec.qscat and other.name != spec.name
+    ]
+    if (
+        same_category
+        and session.scalars(
+            select(Assessment.id).where(
+                Assessment.visit_id == visit.id,
+                Assessment.instrument.in_(same_category),
+                Assessment.evaluator == evaluator,
+            )
+        ).first()
+    ):
+        # SCORAD and objective SCORAD share their items (QSCAT SCORAD): one record per visit
+        raise InvalidInput(
+            spec.name,
+            "instrument",
+            spec.name,
+            f"not recorded beside {', '.join(same_category)} at the same visit (they share items)",
+        )
     if existing is not None and not (reason or session.info.get("reason")):
         raise InvalidInput(
             spec.name, "reason", None, "given to correct an assessment already saved at this visit"

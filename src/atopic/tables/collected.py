@@ -37,6 +37,7 @@ ROUTES: tuple[str, ...] = (
 inhibitors, topicals)."""
 DOSE_UNITS: tuple[str, ...] = (
     "10^6 Therapeutic Cells",
+    "10^6 Therapeutic Cells/kg",
     "mg",
     "mg/kg",
     "ug",
@@ -45,7 +46,8 @@ DOSE_UNITS: tuple[str, ...] = (
     "%",
 )
 """CDISC UNIT (C71620), subset. ``10^6 Therapeutic Cells`` is the official unit for cell therapy:
-2.5 x 10^7 cells is EXDOSE 25."""
+2.5 x 10^7 cells is EXDOSE 25. ``10^6 Therapeutic Cells/kg`` (weight-based cell doses) is a
+sponsor extension, not checked against the CDISC codelist."""
 LAB_UNITS: dict[str, str] = {
     "IGE": "IU/mL",
     "EOS": "10^9/L",
@@ -120,16 +122,18 @@ DM = Table(
         dtc("BRTHDTC", "Date/Time of Birth"),
         number("AGE", "Age"),
         text("SEX", "Sex", required=True, allowed=SEX),
-        text("ARMCD", "Planned Arm Code", required=True, max_length=20),
-        text("ARM", "Description of Planned Arm", required=True),
-        text("ACTARMCD", "Actual Arm Code", required=True, max_length=20),
+        text("ARMCD", "Planned Arm Code", max_length=20),
+        text("ARM", "Description of Planned Arm"),
+        text("ACTARMCD", "Actual Arm Code", max_length=20),
         dtc("RFSTDTC", "Subject Reference Start Date/Time"),
     ),
     keys=("STUDYID", "USUBJID"),
     any_of=(("BRTHDTC", "AGE"),),
 )
 """Demographics, one row per subject. AGE is in years (atopic keeps no AGEU: every age is in
-years, fractional for infants). RFSTDTC is the first dose (null when never treated)."""
+years, fractional for infants). RFSTDTC is the first dose (null when never treated).
+ARMCD, ARM and ACTARMCD are not required: a blinded export leaves them out altogether (SDTMIG 3.4
+lists them as Expected; a submission, made after unblinding, carries them)."""
 
 EX = Table(
     "EX",
@@ -195,12 +199,13 @@ LB = Table(
         ),
         number("LBSTRESN", "Numeric Result/Finding in Standard Units"),
         text("LBSTRESU", "Standard Units", allowed=LAB_STANDARD_UNITS),
-        number("VISITNUM", "Visit Number", required=True),
+        number("VISITNUM", "Visit Number"),
         dtc("LBDTC", "Date/Time of Specimen Collection"),
     ),
-    keys=("STUDYID", "USUBJID", "LBTESTCD", "VISITNUM", "LBDTC"),
+    keys=("STUDYID", "USUBJID", "LBTESTCD", "LBDTC"),
 )
-"""Laboratory results in standard units (``LAB_UNITS`` for the AD biomarkers)."""
+"""Laboratory results in standard units (``LAB_UNITS`` for the AD biomarkers). VISITNUM is empty
+for an unscheduled sample."""
 
 AE = Table(
     "AE",
@@ -211,7 +216,7 @@ AE = Table(
         _USUBJID,
         _seq("AE"),
         text("AETERM", "Reported Term for the Adverse Event", required=True),
-        text("AEDECOD", "Dictionary-Derived Term", required=True),
+        text("AEDECOD", "Dictionary-Derived Term"),
         text("AEBODSYS", "Body System or Organ Class"),
         text("AESEV", "Severity/Intensity", allowed=AESEV),
         text("AETOXGR", "Standard Toxicity Grade", allowed=TOXGR),
@@ -220,10 +225,10 @@ AE = Table(
         dtc("AESTDTC", "Start Date/Time of Adverse Event"),
         dtc("AEENDTC", "End Date/Time of Adverse Event"),
     ),
-    keys=("STUDYID", "USUBJID", "AEDECOD", "AESTDTC"),
+    keys=("STUDYID", "USUBJID", "AETERM", "AESTDTC"),
 )
 """Adverse events, one row per event. AEDECOD and AEBODSYS are MedDRA preferred term and system
-organ class. AEREL (causality) is sponsor-defined terminology and is not restricted."""
+organ class, empty until the event is coded. AEREL (causality) is sponsor-defined terminology and is not restricted."""
 
 COLLECTED: dict[str, Table] = {t.name: t for t in (DM, EX, QS, LB, AE)}
 """The collected tables by name."""
