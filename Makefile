@@ -22,6 +22,12 @@ demo: $(BIN)/atopic
 	$(BIN)/atopic score easi --csv examples/easi_wide.csv --out out/easi_scored.csv \
 		|| echo "(exit status 1: a row was rejected, as intended for this example)"
 	@echo "--- out/easi_scored.rejects.csv"; cat out/easi_scored.rejects.csv
+	@# The registry: a synthetic 36-subject trial, its audit chain, and a blinded export.
+	rm -f out/demo.db out/demo.db-wal out/demo.db-shm
+	$(BIN)/atopic demo --db out/demo.db
+	$(BIN)/atopic db verify --db out/demo.db
+	ATOPIC_PASSWORD=demo-statistician-password $(BIN)/atopic export tables --db out/demo.db \
+		--out out/tables --format csv --as statistician
 
 lint: $(BIN)/atopic
 	$(BIN)/ruff check .
