@@ -178,7 +178,9 @@ def test_no_treatment_detail_reaches_a_blinded_role(
         assert not found, f"a {role} (blinded) saw {found}:\n" + "\n".join(leaks)
 
 
-def test_no_log_line_names_an_arm(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_log_line_names_an_arm_or_a_subject(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.DEBUG):
         trial = build_trial(engine)
         for role in ROLES:
@@ -189,6 +191,10 @@ def test_no_log_line_names_an_arm(engine: Engine, caplog: pytest.LogCaptureFixtu
                         call(session, actor)
     assert caplog.records, "nothing was logged: the test would prove nothing"
     assert not [arm for arm in ARMS if arm in caplog.text]
+    with trial.factory() as session:
+        usubjids = session.scalars(select(Subject.usubjid)).all()
+    assert usubjids
+    assert not [u for u in usubjids if u in caplog.text]  # no identifiers in logs
 
 
 def test_every_public_service_is_classified() -> None:

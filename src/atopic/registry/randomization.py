@@ -570,7 +570,8 @@ def randomize(
             RANDOMIZATION, "subject", subject.usubjid, "a subject not yet randomized"
         ) from None
     number = randomization_number(slot.stratum, slot.seq)
-    log.info("subject %s randomized: number %s", subject.usubjid, number)
+    # No subject identifiers in logs: the internal record number only.
+    log.info("subject record %d randomized", subject.id)
     arm = slot.arm if can_see_allocation(session, actor, subject.id) else None
     return RandomizationResult(subject.usubjid, slot.stratum, slot.seq, number, arm)
 
@@ -597,7 +598,7 @@ def emergency_unblind(session: Session, actor: Actor, subject_id: int, reason: s
     why = reason.strip()
     with _acting(session, actor, f"emergency unblinding: {why}"):
         session.add(Unblinding(subject_id=subject.id, user_id=user_id, reason=why, at=now()))
-    log.warning("emergency unblinding of subject %s by %s", subject.usubjid, actor.username)
+    log.warning("emergency unblinding of subject record %d by %s", subject.id, actor.username)
     return slot.arm
 
 
