@@ -297,6 +297,79 @@ def demo(url: str, seed: int) -> None:
         click.echo(f"  {username:<13} {password}")
 
 
+@main.command(short_help="Run the web app (pages and JSON API) on the registry.")
+@click.option(
+    "--db", "url", default=None, help="Registry database (default ./atopic.db; postgresql://...)."
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Create the database if needed, fill it with the demo trial, print the demo users.",
+)
+@click.option(
+    "--get", "get_path", default=None, help="Answer one GET request in-process, print it and exit."
+)
+@click.option(
+    "--as",
+    "username",
+    default=None,
+    help="With --get: log in as this user (password in ATOPIC_PASSWORD).",
+)
+def serve(
+    url: str | None, host: str, port: int, demo: bool, get_path: str | None, username: str | None
+) -> None:
+    """Serve the web app. Over plain HTTP the session cookie is marked Secure unless the host is
+    a loopback address (for a demo on this machine); put a TLS proxy in front for real use."""
+    import os
+
+    if demo:
+        url = url or "atopic-demo.db"
+        _ensure_demo(url)
+    from atopic.web.app import create_app
+
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    app = create_app(url, https_only=not loopback)
+    if get_path is not None:
+        from fastapi.testclient import TestClient
+
+        with TestClient(app, base_url="http://127.0.0.1") as client:
+            if username:
+                page = client.get("/login")
+                token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+                client.post(
+                    "/login",
+                    data={
+                        "username": username,
+                        "password": os.environ.get("ATOPIC_PASSWORD", ""),
+                        "csrf_token": token,
+                    },
+                )
+            response = client.get(get_path, follow_redirects=False)
+        click.echo(f"{response.status_code} {response.headers.get('content-type', '')}", err=True)
+        click.echo(response.text)
+        sys.exit(0 if response.status_code < 400 else 1)
+    import uvicorn
+
+    click.echo(f"atopic web app on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _ensure_demo(url: str) -> None:
+    """Build the demo trial unless the database already holds it; print the demo users."""
+    from atopic.demo import DEMO_PASSWORDS, build_demo
+
+    try:
+        summary = build_demo(url)
+        click.echo(f"demo trial built in {summary.url}: {summary.subjects} subjects", err=True)
+    except ValueError:
+        click.echo(f"using the demo trial already in {url}", err=True)
+    click.echo("demo users (synthetic data only; never reuse these passwords):", err=True)
+    for username, password in DEMO_PASSWORDS.items():
+        click.echo(f"  {username:<13} {password}", err=True)
+
+
 from atopic.cli_export import export  # noqa: E402  (registered last: the registry's commands)
 from atopic.cli_registry import db, users  # noqa: E402
 

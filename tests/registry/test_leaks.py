@@ -36,7 +36,7 @@ from atopic.registry.models import Base, Subject
 from atopic.registry.roles import Role
 from tests.registry.test_export import ARMS, TREATMENT_DETAILS, Trial, build_trial, usubjid
 
-READ_SERVICES = frozenset({"subject_record", "audit_trail"})
+READ_SERVICES = frozenset({"subject_record", "audit_trail", "list_subjects"})
 """Services that return registry data: called by every role in the leak test."""
 WRITE_SERVICES = frozenset(
     {
@@ -95,8 +95,10 @@ def _everything_seen(trial: Trial, actor: Actor, tmp_path: Path) -> str:
             if "usubjid" in inspect.signature(fn).parameters:
                 for subject in ids:
                     _call(out, f"{name}({subject})", lambda f=fn, u=subject: f(session, actor, u))
-            else:
+            elif "limit" in inspect.signature(fn).parameters:
                 _call(out, name, lambda f=fn: f(session, actor, limit=100_000))
+            else:
+                _call(out, name, lambda f=fn: f(session, actor))
         for subject, sid in ids.items():
             _call(out, f"arm_for({subject})", lambda i=sid: rnd.arm_for(session, actor, i))
         _call(out, "allocation_table", lambda: rnd.allocation_table(session, actor))

@@ -551,6 +551,42 @@ def audit_trail(
     return rows
 
 
+def list_subjects(
+    session: Session, actor: Actor, *, q: str | None = None, site: str | None = None
+) -> list[dict[str, Any]]:
+    """Subjects for a list page: USUBJID, site, sex, enrolment date, visits done and the latest
+    EASI; ``q`` filters by part of the USUBJID, ``site`` by site code. Never the allocation."""
+    require(actor.role, "read")
+    query = select(Subject, Site.code).join(Site, Site.id == Subject.site_id).order_by(
+        Subject.usubjid
+    )
+    if q:
+        query = query.where(Subject.usubjid.contains(q.strip(), autoescape=True))
+    if site:
+        query = query.where(Site.code == site)
+    rows = []
+    for subject, site_code in session.execute(query):
+        latest = session.execute(
+            select(Assessment.total, Assessment.band, Assessment.assessed_on)
+            .join(Visit, Visit.id == Assessment.visit_id)
+            .where(Visit.subject_id == subject.id, Assessment.instrument == "EASI")
+            .order_by(Assessment.assessed_on.desc())
+            .limit(1)
+        ).first()
+        rows.append(
+            {
+                "usubjid": subject.usubjid,
+                "site": site_code,
+                "sex": subject.sex,
+                "enrolled_on": subject.enrolled_on.isoformat(),
+                "visits_done": sum(1 for v in subject.visits if v.actual_date is not None),
+                "latest_easi": None if latest is None else float(latest.total),
+                "latest_easi_band": None if latest is None else latest.band,
+            }
+        )
+    return rows
+
+
 def subject_record(session: Session, actor: Actor, usubjid: str) -> dict[str, Any]:
     """One subject's record as a JSON-ready dict; ``arm`` only for those who may see it."""
     require(actor.role, "read")
