@@ -9,40 +9,29 @@ a redirect to /login on pages.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import secrets
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from starlette.middleware.sessions import SessionMiddleware
 
 from atopic.errors import InvalidInput
 from atopic.instruments import INSTRUMENTS, get_instrument
 from atopic.instruments.scalar import score as score_instrument
 from atopic.registry import services as svc
-from atopic.registry.audit import Actor, AuditedSession
+from atopic.registry.audit import Actor
 from atopic.registry.db import make_engine, session_factory, transaction, upgrade
-from atopic.registry.models import User
 from atopic.registry.roles import Forbidden
-from atopic.registry.users import actor_for_token, authenticate
-from atopic.web.security import (
-    CSRF_FIELD,
-    CSRF_HEADER,
-    Lockout,
-    NotLoggedIn,
-    check_csrf,
-    csrf_token,
-    session_actor,
-)
+from atopic.registry.users import authenticate
+from atopic.web.deps import HERE, Db, Me, check_write, current, page
+from atopic.web.security import CSRF_FIELD, Lockout, NotLoggedIn, check_csrf, csrf_token
 
-HERE = Path(__file__).parent
-TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+ROUTE_MODULES = ("routes_visit", "routes_pages")
+"""Optional route modules, each with ``register(app)``; wired in this order when present."""
 
 
 def create_app(
@@ -75,57 +64,15 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _add_error_handlers(app)
     _add_routes(app)
+    for name in ROUTE_MODULES:
+        try:
+            module = importlib.import_module(f"atopic.web.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"atopic.web.{name}":
+                raise
+            continue
+        module.register(app)
     return app
-
-
-# --- who is asking ------------------------------------------------------------------------------
-
-
-def _session(request: Request) -> Iterator[AuditedSession]:
-    with request.app.state.factory() as session:
-        yield session
-
-
-Db = Annotated[AuditedSession, Depends(_session)]
-
-
-def _current(request: Request, session: AuditedSession) -> Actor:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        actor = actor_for_token(session, header[7:].strip())
-        if actor is None:
-            raise NotLoggedIn()
-        request.state.token = True
-        return actor
-    actor = session_actor(request)
-    if actor is None:
-        raise NotLoggedIn()
-    # a disabled user or a changed role takes effect at the next request
-    user = session.scalars(select(User).where(User.username == actor.username)).one_or_none()
-    if user is None or not user.active:
-        request.session.clear()
-        raise NotLoggedIn()
-    request.state.token = False
-    return Actor(user.username, user.role)
-
-
-def current_actor(request: Request, session: Db) -> Actor:
-    """Dependency: the acting user (session cookie or API token), else NotLoggedIn."""
-    return _current(request, session)
-
-
-Me = Annotated[Actor, Depends(current_actor)]
-
-
-def _check_write(request: Request, form_token: str | None = None) -> None:
-    """CSRF check for cookie-authenticated writes (API tokens carry no cookie)."""
-    if not getattr(request.state, "token", False):
-        check_csrf(request, form_token or request.headers.get(CSRF_HEADER))
-
-
-def _page(request: Request, name: str, actor: Actor | None, **context: Any) -> HTMLResponse:
-    context.update(actor=actor, csrf=csrf_token(request), instruments=INSTRUMENTS)
-    return TEMPLATES.TemplateResponse(request, name, context)
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -194,7 +141,7 @@ def _add_routes(app: FastAPI) -> None:
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_page(request: Request) -> HTMLResponse:
-        return _page(request, "login.html", None, error=None)
+        return page(request, "login.html", None, error=None)
 
     @app.post("/login", include_in_schema=False)
     def login(
@@ -219,7 +166,7 @@ def _add_routes(app: FastAPI) -> None:
         return RedirectResponse("/subjects", status_code=303)
 
     def _login_error(request: Request, message: str) -> HTMLResponse:
-        response = _page(request, "login.html", None, error=message)
+        response = page(request, "login.html", None, error=message)
         response.status_code = 401
         return response
 
@@ -236,9 +183,9 @@ def _add_routes(app: FastAPI) -> None:
     def subjects_page(
         request: Request, session: Db, q: str | None = None, site: str | None = None
     ) -> HTMLResponse:
-        actor = _current(request, session)
+        actor = current(request, session)
         rows = svc.list_subjects(session, actor, q=q, site=site)
-        return _page(request, "subjects.html", actor, subjects=rows, q=q or "", site=site or "")
+        return page(request, "subjects.html", actor, subjects=rows, q=q or "", site=site or "")
 
     @app.get("/api/subjects", tags=["subjects"])
     def subjects_api(
@@ -249,9 +196,9 @@ def _add_routes(app: FastAPI) -> None:
 
     @app.get("/subjects/{usubjid}", response_class=HTMLResponse, include_in_schema=False)
     def subject_page(request: Request, session: Db, usubjid: str) -> HTMLResponse:
-        actor = _current(request, session)
+        actor = current(request, session)
         record = svc.subject_record(session, actor, usubjid)
-        return _page(request, "subject.html", actor, subject=record, chart=_chart(record))
+        return page(request, "subject.html", actor, subject=record, chart=_chart(record))
 
     @app.get("/api/subjects/{usubjid}", tags=["subjects"])
     def subject_api(actor: Me, session: Db, usubjid: str) -> dict[str, Any]:
@@ -282,7 +229,7 @@ def _add_routes(app: FastAPI) -> None:
         body: AssessmentIn,
     ) -> dict[str, Any]:
         """Score and save an assessment; 422 with the instrument's message if an item is invalid."""
-        _check_write(request)
+        check_write(request)
         with transaction(request.app.state.factory, actor) as session:
             saved = svc.record_assessment(
                 session,
