@@ -23,6 +23,7 @@ TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 
 
 def get_session(request: Request) -> Iterator[AuditedSession]:
+    """Dependency: a read session on the app's registry, closed after the request."""
     with request.app.state.factory() as session:
         yield session
 
@@ -31,6 +32,8 @@ Db = Annotated[AuditedSession, Depends(get_session)]
 
 
 def current(request: Request, session: AuditedSession) -> Actor:
+    """The acting user: an API token (``Authorization: Bearer``) or the session cookie's user,
+    checked against the users table on every request; else NotLoggedIn."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         actor = actor_for_token(session, header[7:].strip())
@@ -65,5 +68,6 @@ def check_write(request: Request, form_token: str | None = None) -> None:
 
 
 def page(request: Request, name: str, actor: Actor | None, **context: Any) -> HTMLResponse:
+    """Render a template with the acting user, the CSRF token and the instruments."""
     context.update(actor=actor, csrf=csrf_token(request), instruments=INSTRUMENTS)
     return TEMPLATES.TemplateResponse(request, name, context)
