@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean postgres
+.PHONY: demo test lint bench clean postgres chromium
 
 $(BIN)/atopic: pyproject.toml
 	$(PYTHON) -m venv $(VENV) || (apt-get install -y python3-venv && $(PYTHON) -m venv $(VENV))
@@ -38,7 +38,12 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
 
-test: lint postgres
+# The browser tests drive Debian's Chromium with Playwright (no browser download).
+chromium:
+	@test -x /usr/bin/chromium || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+test: lint postgres chromium
 	$(BIN)/pytest -n 2 -q
 
 bench: $(BIN)/atopic

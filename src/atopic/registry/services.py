@@ -557,8 +557,8 @@ def list_subjects(
     """Subjects for a list page: USUBJID, site, sex, enrolment date, visits done and the latest
     EASI; ``q`` filters by part of the USUBJID, ``site`` by site code. Never the allocation."""
     require(actor.role, "read")
-    query = select(Subject, Site.code).join(Site, Site.id == Subject.site_id).order_by(
-        Subject.usubjid
+    query = (
+        select(Subject, Site.code).join(Site, Site.id == Subject.site_id).order_by(Subject.usubjid)
     )
     if q:
         query = query.where(Subject.usubjid.contains(q.strip(), autoescape=True))
@@ -610,6 +610,13 @@ def subject_record(session: Session, actor: Actor, usubjid: str) -> dict[str, An
                 ],
             }
         )
+    # When doses were given is not blinded information (placebo is given too); what was given is.
+    record["dose_times"] = [
+        d.given_at
+        for d in session.scalars(
+            select(Dose).where(Dose.subject_id == subject.id).order_by(Dose.given_at)
+        )
+    ]
     if _may_see_allocation(session, actor, subject.id):
         from atopic.registry.randomization import arm_for
 

@@ -264,7 +264,8 @@ def _chart(record: dict[str, Any]) -> str | None:
         for a in visit["assessments"]:
             if a["instrument"] in series:
                 series[a["instrument"]].append((day, a["total"]))
-    return timeline_svg(series, [], title=f"{record['usubjid']}: scores over time")
+    doses = [(dt.datetime.fromisoformat(t).date(), "dose") for t in record.get("dose_times", [])]
+    return timeline_svg(series, doses, title=f"{record['usubjid']}: scores over time")
 
 
 __all__ = ["HTTPException", "create_app"]
