@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from atopic.diagnosis import age_in_years, diagnose
+from atopic.diagnosis import age_in_years, age_phase, age_phase_from_years, diagnose
 from atopic.errors import InvalidInput
 from atopic.instruments import INSTRUMENTS, get_instrument
 from atopic.instruments.domains import Continuous, Steps
@@ -78,7 +78,10 @@ def _text(subject: str, field: str, value: object, max_length: int) -> str:
 def _number(subject: str, field: str, value: object, lo: float, hi: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise InvalidInput(subject, field, value, f"a number from {lo:g} to {hi:g}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        raise InvalidInput(subject, field, value, f"a number from {lo:g} to {hi:g}") from None
     if not math.isfinite(number) or not lo <= number <= hi:
         raise InvalidInput(subject, field, value, f"a number from {lo:g} to {hi:g}")
     return number
@@ -488,6 +491,8 @@ def record_diagnosis(
 ) -> DiagnosisRecord:
     """Apply diagnostic criteria (investigator) and keep the answers with the result."""
     require(actor.role, "record_diagnosis")
+    if not isinstance(features, Mapping):
+        raise InvalidInput("diagnosis", "features", features, "an object of feature -> true/false")
     subject = _subject(session, usubjid)
     on = _date("diagnosis", "assessed_on", assessed_on)
     data: dict[str, Any] = {"criteria": criteria, "features": dict(features)}
@@ -610,6 +615,28 @@ def subject_record(session: Session, actor: Actor, usubjid: str) -> dict[str, An
                 ],
             }
         )
+    today = dt.date.today()
+    years = age_on(subject, today)
+    phase = (
+        age_phase(subject.birth_date, today)
+        if subject.birth_date is not None
+        else age_phase_from_years(years)
+    )
+    record["age"] = {"years": years, "phase": phase.value, "phase_label": phase.label}
+    latest = session.scalars(
+        select(DiagnosisRecord)
+        .where(DiagnosisRecord.subject_id == subject.id)
+        .order_by(DiagnosisRecord.assessed_on.desc(), DiagnosisRecord.id.desc())
+    ).first()
+    if latest is not None:
+        result = json.loads(latest.result)
+        record["diagnosis"] = {
+            "criteria": result.get("title", latest.criteria),
+            "assessed_on": latest.assessed_on.isoformat(),
+            "diagnosed": latest.diagnosed,
+            "met": [m["label"] for m in result.get("met", [])],
+            "missed": [m["label"] for m in result.get("missed", [])],
+        }
     # When doses were given is not blinded information (placebo is given too); what was given is.
     record["dose_times"] = [
         d.given_at
