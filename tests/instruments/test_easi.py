@@ -200,3 +200,9 @@ def test_table_without_a_required_column_is_refused_up_front() -> None:
         InvalidInput, match=r"EASI table EASI101 must be a column holding head_neck\.erythema"
     ):
         score_table(EASI, pl.DataFrame({"AGE": [30]}))
+
+
+def test_a_float_too_large_to_scale_is_refused_not_a_crash() -> None:
+    zero = region(0, 0, 0, 0, area_score=0)
+    with pytest.raises(InvalidInput, match=r"trunk.erythema must be one of .*; got 1.7e\+308"):
+        easi(40, zero, zero, region(1.7e308, 0, 0, 0, area_score=1), zero)

@@ -77,6 +77,8 @@ class Steps:
             if not math.isfinite(value):
                 return None
             y = value * self.scale
+            if not math.isfinite(y):  # e.g. 1.7e308 x 10 overflows: far out of range anyway
+                return None
             k_float = math.floor(y + 0.5)
             if abs(y - k_float) > self._tolerance:
                 return None
