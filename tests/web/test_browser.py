@@ -75,3 +75,29 @@ def test_pharmacist_sees_the_arm(browser: Browser, base_url: str) -> None:
     page.goto(f"{base_url}/subjects/ATO-W-0001")
     assert any(arm in page.content() for arm in ARMS)
     page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "name"),
+    [
+        ("investigator", "/dashboard", "dashboard"),
+        ("pharmacist", "/dashboard", "dashboard_unblinded"),
+        ("monitor", "/audit", "audit"),
+        ("pharmacist", "/subjects/ATO-W-0001/doses", "doses"),
+        ("coordinator", "/subjects/ATO-W-0001/labs", "labs"),
+        ("investigator", "/subjects/ATO-W-0001/adverse-events", "adverse_events"),
+        ("investigator", "/subjects/ATO-W-0001/diagnosis", "diagnosis"),
+    ],
+)
+def test_main_pages_render_in_the_browser(
+    browser: Browser, base_url: str, role: str, path: str, name: str
+) -> None:
+    page = _login(browser, base_url, role)
+    response = page.goto(f"{base_url}{path}")
+    assert response is not None
+    assert response.status == 200
+    expect(page.locator("h1")).to_be_visible()
+    _shot(page, name)
+    if role != "pharmacist":
+        assert not [arm for arm in ARMS if arm in page.content()]
+    page.context.close()
