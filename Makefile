@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean postgres chromium
+.PHONY: demo tour test lint bench clean postgres chromium
 
 $(BIN)/atopic: pyproject.toml
 	$(PYTHON) -m venv $(VENV) || (apt-get install -y python3-venv && $(PYTHON) -m venv $(VENV))
@@ -11,6 +11,9 @@ $(BIN)/atopic: pyproject.toml
 	touch $@
 
 demo: $(BIN)/atopic
+	$(BIN)/atopic serve --demo --db atopic-demo.db
+
+tour: $(BIN)/atopic
 	$(BIN)/atopic instruments
 	$(BIN)/atopic score easi --input examples/easi.json
 	$(BIN)/atopic score scorad --input examples/scorad.jsonl

@@ -556,6 +556,12 @@ def audit_trail(
     return rows
 
 
+def _number_of(text: str) -> int | float:
+    """A stored exact total as a JSON number: 22 stays 22, 33.6 is 33.6."""
+    value = Decimal(text)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
 def list_subjects(
     session: Session, actor: Actor, *, q: str | None = None, site: str | None = None
 ) -> list[dict[str, Any]]:
@@ -610,7 +616,7 @@ def subject_record(session: Session, actor: Actor, usubjid: str) -> dict[str, An
                 "name": visit.name,
                 "date": visit.actual_date.isoformat() if visit.actual_date else None,
                 "assessments": [
-                    {"instrument": a.instrument, "total": float(a.total), "band": a.band}
+                    {"instrument": a.instrument, "total": _number_of(a.total), "band": a.band}
                     for a in assessments
                 ],
             }
