@@ -99,17 +99,23 @@ async def load(base: str, token: str, clients: int, rounds: int, subjects: int) 
             visit = 1 + (c // subjects) * rounds + r
             body = {"data": {"grade": (c + r) % 5}, "assessed_on": "2026-02-01"}
             t0 = time.perf_counter()
-            response = await http.post(
-                f"/api/subjects/{usubjid}/visits/{visit}/assessments/viga-ad", json=body
-            )
+            try:
+                response = await http.post(
+                    f"/api/subjects/{usubjid}/visits/{visit}/assessments/viga-ad", json=body
+                )
+                if response.status_code != 201:
+                    errors.append(f"POST {response.status_code} {response.text[:120]}")
+            except httpx.HTTPError as error:
+                errors.append(f"POST {type(error).__name__}")
             latencies["save assessment (POST)"].append(time.perf_counter() - t0)
-            if response.status_code != 201:
-                errors.append(f"POST {response.status_code} {response.text[:120]}")
             t0 = time.perf_counter()
-            response = await http.get(f"/api/subjects/{usubjid}")
+            try:
+                response = await http.get(f"/api/subjects/{usubjid}")
+                if response.status_code != 200:
+                    errors.append(f"GET {response.status_code}")
+            except httpx.HTTPError as error:
+                errors.append(f"GET {type(error).__name__}")
             latencies["subject page (GET)"].append(time.perf_counter() - t0)
-            if response.status_code != 200:
-                errors.append(f"GET {response.status_code}")
 
     start = time.perf_counter()
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as http:
@@ -117,12 +123,12 @@ async def load(base: str, token: str, clients: int, rounds: int, subjects: int) 
     return {"latencies": latencies, "wall": time.perf_counter() - start, "errors": errors}
 
 
-def serve(url: str, port: int) -> subprocess.Popen[bytes]:
-    """``atopic serve`` in a subprocess; waits until it answers."""
+def serve(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """``atopic serve`` in a subprocess (its output to ``log``); waits until it answers."""
     process = subprocess.Popen(
         [sys.executable, "-m", "atopic", "serve", "--db", url, "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -133,6 +139,12 @@ def serve(url: str, port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("the server did not start")
+
+
+def result_errors(scope: dict) -> bool:
+    """Whether the run in ``scope`` had errors (to show the server's log)."""
+    result = scope.get("result")
+    return bool(result is None or result["errors"])
 
 
 def audit_cost(n: int) -> tuple[float, float]:
@@ -194,7 +206,8 @@ def main() -> None:
                 )
                 token = build(url, subjects, visits)
                 port = pgserver._free_port()
-                process = serve(url, port)
+                log = Path(tmp) / "server.log"
+                process = serve(url, port, log)
                 try:
                     result = asyncio.run(
                         load(f"http://127.0.0.1:{port}", token, args.clients, args.rounds, subjects)
@@ -202,6 +215,9 @@ def main() -> None:
                 finally:
                     process.terminate()
                     process.wait(timeout=30)
+                    if result_errors(locals()):
+                        print("server log (last lines):")
+                        print("\n".join(log.read_text(errors="replace").splitlines()[-15:]))
             finally:
                 if server_cm:
                     server_cm.__exit__(None, None, None)

@@ -43,7 +43,8 @@ def create_app(
     then end with the process). ``https_only`` marks the cookie Secure; turn it off only for a
     demo on loopback over plain HTTP.
     """
-    engine = make_engine(url)
+    # Sized for the server's thread pool (40 worker threads by default).
+    engine = make_engine(url, pool_size=20, max_overflow=30, pool_timeout=60)
     upgrade(engine)
     factory = session_factory(engine)
     app = FastAPI(

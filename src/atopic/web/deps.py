@@ -40,6 +40,7 @@ def current(request: Request, session: AuditedSession) -> Actor:
         if actor is None:
             raise NotLoggedIn()
         request.state.token = True
+        session.rollback()  # as below: give the connection back before any write
         return actor
     actor = session_actor(request)
     if actor is None:
@@ -50,6 +51,10 @@ def current(request: Request, session: AuditedSession) -> Actor:
         request.session.clear()
         raise NotLoggedIn()
     request.state.token = False
+    # End the read transaction now: the connection goes back to the pool instead of being held
+    # while a write handler opens its own transaction (two connections per request would exhaust
+    # the pool under load).
+    session.rollback()
     return Actor(user.username, user.role)
 
 
