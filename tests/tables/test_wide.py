@@ -19,7 +19,7 @@ from atopic.tables import QS, qs_to_wide, qstest, validate_table, wide_to_qs
 from atopic.tables.wide import is_numeric
 
 EASI = INSTRUMENTS["easi"]
-DLQI = INSTRUMENTS.get("dlqi")
+DLQI = INSTRUMENTS["dlqi"]
 SUBJECTS = ["S1-001", "S1-002", "S1-003"]
 VISITS = {1.0: "BASELINE", 2.0: "WEEK 4", 4.5: "UNSCHEDULED 4.5", 5.0: "WEEK 16"}
 
@@ -206,7 +206,6 @@ def test_qsorres_as_entered_on_duckdb() -> None:
     assert qs.sort("USUBJID")["QSORRES"].to_list() == ["1.5", "2", "0"]
 
 
-@pytest.mark.skipif(DLQI is None, reason="DLQI not in the registry")
 def test_text_answers_travel_in_qsorres_with_no_number() -> None:
     assert DLQI is not None
     wide = pl.DataFrame({"USUBJID": ["A"], "DLQI101": ["very much"], "DLQI107A": ["not relevant"]})

@@ -212,7 +212,6 @@ def test_other_roles_get_403(client_as, visits, role: str) -> None:
 
 
 def test_body_maps_link_their_regions_to_the_inputs(client_as, visits) -> None:
-    pytest.importorskip("atopic.web.bodymap")
     text = client_as("investigator").get(entry(ADULT, 2)).text
     assert 'id="bodymap-scorad"' in text
     assert 'id="bodymap-easi"' in text
