@@ -38,7 +38,8 @@ from atopic.registry.models import (
     Subject,
     Visit,
 )
-from atopic.registry.roles import UNBLINDED, Role, require
+from atopic.registry.randomization import arm_for, can_see_allocation
+from atopic.registry.roles import require
 
 USUBJID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 SEXES = ("F", "M", "U")
@@ -517,14 +518,6 @@ def record_diagnosis(
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _may_see_allocation(session: Session, actor: Actor, subject_id: int | None = None) -> bool:
-    try:
-        from atopic.registry.randomization import can_see_allocation
-    except ImportError:  # randomization not installed in this build: only unblinded roles
-        return Role(actor.role) in UNBLINDED
-    return can_see_allocation(session, actor, subject_id)
-
-
 def audit_trail(
     session: Session, actor: Actor, *, table: str | None = None, limit: int = 1000
 ) -> list[dict[str, Any]]:
@@ -534,7 +527,7 @@ def audit_trail(
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if table:
         query = query.where(AuditEntry.table_name == table)
-    blinded = not _may_see_allocation(session, actor)
+    blinded = not can_see_allocation(session, actor)
     rows = []
     for e in session.scalars(query):
         hide = blinded and e.table_name in BLINDED_TABLES
@@ -650,8 +643,6 @@ def subject_record(session: Session, actor: Actor, usubjid: str) -> dict[str, An
             select(Dose).where(Dose.subject_id == subject.id).order_by(Dose.given_at)
         )
     ]
-    if _may_see_allocation(session, actor, subject.id):
-        from atopic.registry.randomization import arm_for
-
+    if can_see_allocation(session, actor, subject.id):
         record["arm"] = arm_for(session, actor, subject.id)
     return record
