@@ -29,6 +29,7 @@ from sqlalchemy import inspect as sa_inspect
 
 from atopic.registry import admin as registry_admin
 from atopic.registry import randomization as rnd
+from atopic.registry import reads
 from atopic.registry import services as svc
 from atopic.registry.audit import Actor
 from atopic.registry.export import export_tables, write_tables
@@ -36,6 +37,10 @@ from atopic.registry.models import Base, Subject
 from atopic.registry.roles import Role
 from tests.registry.test_export import ARMS, TREATMENT_DETAILS, Trial, build_trial, usubjid
 
+READ_FUNCTIONS = frozenset(
+    {"diagnosis_view", "dose_list", "lab_list", "adverse_event_list", "audit_view", "dashboard"}
+)
+"""Read functions of ``atopic.registry.reads`` (the web pages' data): called by every role too."""
 READ_SERVICES = frozenset({"subject_record", "audit_trail", "list_subjects"})
 """Services that return registry data: called by every role in the leak test."""
 WRITE_SERVICES = frozenset(
@@ -90,13 +95,13 @@ def _everything_seen(trial: Trial, actor: Actor, tmp_path: Path) -> str:
     with trial.factory() as session:
         session.info["actor"] = actor
         ids = {s.usubjid: s.id for s in session.scalars(select(Subject).order_by(Subject.usubjid))}
-        for name in sorted(READ_SERVICES):
-            fn = getattr(svc, name)
+        reads_module = [(name, getattr(reads, name)) for name in sorted(READ_FUNCTIONS)]
+        for name, fn in [(n, getattr(svc, n)) for n in sorted(READ_SERVICES)] + reads_module:
             if "usubjid" in inspect.signature(fn).parameters:
                 for subject in ids:
                     _call(out, f"{name}({subject})", lambda f=fn, u=subject: f(session, actor, u))
             elif "limit" in inspect.signature(fn).parameters:
-                _call(out, name, lambda f=fn: f(session, actor, limit=100_000))
+                _call(out, name, lambda f=fn: f(session, actor, limit=10_000))
             else:
                 _call(out, name, lambda f=fn: f(session, actor))
         for subject, sid in ids.items():
@@ -211,3 +216,14 @@ def test_every_public_service_is_classified() -> None:
         "calls it as every role) or WRITE_SERVICES in tests/registry/test_leaks.py"
     )
     assert public >= READ_SERVICES | WRITE_SERVICES | HELPERS
+
+
+def test_every_public_read_function_is_classified() -> None:
+    public = {
+        name
+        for name, fn in inspect.getmembers(reads, inspect.isfunction)
+        if fn.__module__ == reads.__name__ and not name.startswith("_")
+    }
+    assert public - {"subject_age"} == READ_FUNCTIONS, (
+        "add each new read function of atopic.registry.reads to READ_FUNCTIONS"
+    )
