@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from atopic.cli import main
 from atopic.errors import InvalidInput
+from atopic.registry import pgserver
 from atopic.registry.audit import Actor
 from atopic.registry.db import make_engine, session_factory, transaction
 from atopic.registry.models import AuditEntry, Site, Study, Subject
-from tests.registry.conftest import postgres_server  # noqa: F401  (the PostgreSQL fixture)
 
 ADA = "ada's long passphrase"
 BOB = "bob's long passphrase"
@@ -352,23 +351,17 @@ def test_upgrade_an_existing_registry(db: str) -> None:
 
 
 @pytest.fixture
-def pg_url(postgres_server: str) -> Iterator[str]:  # noqa: F811
+def pg_url(postgres_server: str) -> Iterator[str]:
     """A fresh PostgreSQL database, as a user would type it (``postgresql://...``)."""
-    name = "cli_" + uuid.uuid4().hex[:12]
-    server = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = postgres_server.replace("/postgres?", f"/{name}?")
+    url = pgserver.create_database(postgres_server)
     yield url.replace("postgresql+psycopg://", "postgresql://")
-    with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    server.dispose()
+    pgserver.drop_database(postgres_server, url)
 
 
 def test_the_commands_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     init = run("db", "init", "--db", pg_url, "--admin", "ada", "--password-stdin", stdin=ADA + "\n")
     assert init.exit_code == 0, init.output
-    assert init.stdout.startswith("database ready: postgresql+psycopg://postgres@/cli_")
+    assert init.stdout.startswith("database ready: postgresql+psycopg://postgres@/t_")
     added = run(
         "users",
         "add",

@@ -17,20 +17,6 @@ from atopic.registry import pgserver
 from atopic.registry.db import make_engine, upgrade
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """A running PostgreSQL server; yields the admin URL (Unix socket)."""
-    try:
-        server = pgserver.temporary_server()
-        url = server.__enter__()
-    except FileNotFoundError as error:
-        pytest.fail(str(error))
-    try:
-        yield url
-    finally:
-        server.__exit__(None, None, None)
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database URL on each backend."""

@@ -9,7 +9,6 @@ a redirect to /login on pages.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import secrets
 from typing import Annotated, Any
 
@@ -27,11 +26,10 @@ from atopic.registry.audit import Actor
 from atopic.registry.db import make_engine, session_factory, transaction, upgrade
 from atopic.registry.roles import Forbidden
 from atopic.registry.users import authenticate
+from atopic.web import routes_pages, routes_visit
+from atopic.web.charts import timeline_svg
 from atopic.web.deps import HERE, Db, Me, check_write, current, page
 from atopic.web.security import CSRF_FIELD, Lockout, NotLoggedIn, check_csrf, csrf_token
-
-ROUTE_MODULES = ("routes_visit", "routes_pages")
-"""Optional route modules, each with ``register(app)``; wired in this order when present."""
 
 
 def create_app(
@@ -65,14 +63,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _add_error_handlers(app)
     _add_routes(app)
-    for name in ROUTE_MODULES:
-        try:
-            module = importlib.import_module(f"atopic.web.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"atopic.web.{name}":
-                raise
-            continue
-        module.register(app)
+    routes_visit.register(app)
+    routes_pages.register(app)
     return app
 
 
@@ -251,12 +243,8 @@ def _add_routes(app: FastAPI) -> None:
             }
 
 
-def _chart(record: dict[str, Any]) -> str | None:
-    """The subject's timeline as SVG, when the chart module is available."""
-    try:
-        from atopic.web.charts import timeline_svg
-    except ImportError:
-        return None
+def _chart(record: dict[str, Any]) -> str:
+    """The subject's timeline as SVG: EASI, SCORAD and itch by visit date, doses marked."""
     series: dict[str, list[tuple[dt.date, float]]] = {"EASI": [], "SCORAD": [], "PP-NRS": []}
     for visit in record["visits"]:
         if not visit["date"]:
