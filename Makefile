@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo tour test lint bench clean postgres chromium
+.PHONY: demo tour test lint bench clean postgres chromium validate r
 
 $(BIN)/atopic: pyproject.toml
 	$(PYTHON) -m venv $(VENV) || (apt-get install -y python3-venv && $(PYTHON) -m venv $(VENV))
@@ -51,6 +51,16 @@ test: lint postgres chromium
 
 bench: $(BIN)/atopic
 	$(BIN)/python benchmarks/bench_scoring.py
+
+# The statistics are checked against R: `make validate` regenerates every validation/*/expected.json
+# from the committed synthetic data with Debian's R packages (the tests compare without R).
+r:
+	@command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(nlme); library(emmeans); library(DoseFinding)' >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-base-core r-cran-nlme \
+		r-cran-emmeans r-cran-dosefinding r-cran-survival >/dev/null)
+
+validate: $(BIN)/atopic r
+	@for script in validation/*/generate.R; do echo "== $$script"; (cd $$(dirname $$script) && Rscript generate.R) || exit 1; done
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
