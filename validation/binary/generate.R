@@ -5,7 +5,7 @@
 # independently of the Python code (restricted MLEs by root finding on the likelihood score,
 # not by the closed-form cubic the Python code uses). Reads data.csv, writes expected.json.
 library(jsonlite)
-d <- read.csv("data.csv", stringsAsFactors = FALSE)
+d <- read.csv("data.csv", stringsAsFactors = FALSE, na.strings = "")  # region "NA" is North America
 d$STRATUM <- paste(d$REGION, d$IGABL, sep = "/")
 level <- 0.95
 z <- qnorm(1 - (1 - level) / 2)

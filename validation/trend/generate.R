@@ -3,7 +3,7 @@
 # Cochran-Armitage: prop.trend.test; linear-by-linear: (N - 1) r^2 with r = cor(score, response)
 # over subjects (Agresti 2013, sec. 3.4.1), computed here from the subject-level data.
 library(jsonlite)
-d <- read.csv("../binary/data.csv", stringsAsFactors = FALSE)
+d <- read.csv("../binary/data.csv", stringsAsFactors = FALSE, na.strings = "")
 out <- list()
 for (ds in c("main", "sparse")) {
   s <- d[d$DATASET == ds, ]
