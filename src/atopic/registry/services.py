@@ -601,8 +601,16 @@ def subject_record(session: Session, actor: Actor, usubjid: str) -> dict[str, An
         "enrolled_on": subject.enrolled_on.isoformat(),
         "visits": [],
     }
+    # One query for every visit's assessments (not one per visit: the page is read at each save).
+    by_visit: dict[int, list[Assessment]] = {}
+    for a in session.scalars(
+        select(Assessment)
+        .where(Assessment.visit_id.in_([v.id for v in subject.visits]))
+        .order_by(Assessment.id)
+    ):
+        by_visit.setdefault(a.visit_id, []).append(a)
     for visit in subject.visits:
-        assessments = session.scalars(select(Assessment).where(Assessment.visit_id == visit.id))
+        assessments = by_visit.get(visit.id, [])
         record["visits"].append(
             {
                 "visitnum": visit.visitnum,
