@@ -6,7 +6,10 @@ figures of ``atopic.trial.report`` are made from the ARD and never recomputed, s
 report can always be traced to its row.
 
 Columns
-    ANALYSIS   method id, e.g. ``"BIN-CMH"``, ``"MMRM-US"``, ``"ANCOVA"`` (``ANALYSES`` documents them)
+    ANALYSIS   method id, e.g. ``"BIN-CMH"``, ``"MMRM"``, ``"ANCOVA"`` (``atopic.trial.analyses``
+               documents them)
+    ESTIMAND   how intercurrent events and missing data were handled (``ESTIMANDS``); null for
+               descriptive and safety summaries
     PARAMCD    BDS parameter (``"EASI"``) or, for responder analyses, the criterion (``"EASI-75"``)
     AVISIT     analysis visit (``"WEEK 12"``); null for results over all visits
     GROUP      arm (TRT01P) the statistic belongs to; null for a result of the whole model
@@ -22,12 +25,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import polars as pl
 
 COLUMNS: tuple[str, ...] = (
     "ANALYSIS",
+    "ESTIMAND",
     "PARAMCD",
     "AVISIT",
     "GROUP",
@@ -66,6 +70,18 @@ STATS: dict[str, str] = {
 }
 """The statistic vocabulary. Methods may add their own names; these are the common ones."""
 
+ESTIMANDS: dict[str, str] = {
+    "composite": (
+        "composite strategy (ICH E9(R1)): rescue, discontinuation or a missing visit count as "
+        "non-response (NRI); continuous values after the event are set missing"
+    ),
+    "treatment-policy": "treatment-policy strategy: values are used whatever happened",
+    "mar": "continuous values after the event set missing; missing data assumed MAR (MMRM, MI)",
+    "observed": "observed cases only (sensitivity)",
+    "locf": "last observation carried forward (labelled sensitivity analysis only)",
+}
+"""ESTIMAND terms."""
+
 
 @dataclass(frozen=True)
 class ArdRow:
@@ -81,6 +97,7 @@ class ArdRow:
     SUBGROUP: str | None = None
     SUBGRPVAL: str | None = None
     VALUEC: str | None = None
+    ESTIMAND: str | None = None
 
 
 def rows(
@@ -123,6 +140,13 @@ def rows(
     return out
 
 
+def with_estimand(ard_rows: Iterable[ArdRow], estimand: str) -> list[ArdRow]:
+    """The rows with ESTIMAND set (one of ``ESTIMANDS``)."""
+    if estimand not in ESTIMANDS:
+        raise ValueError(f"ESTIMAND must be one of {', '.join(ESTIMANDS)}; got {estimand!r}")
+    return [replace(r, ESTIMAND=estimand) for r in ard_rows]
+
+
 def to_frame(ard_rows: Iterable[ArdRow]) -> pl.DataFrame:
     """The ARD as a Polars frame with the columns of ``COLUMNS`` in that order."""
     records = [asdict(r) for r in ard_rows]
@@ -140,10 +164,12 @@ def value(
     comparator: str | None = None,
     subgroup: str | None = None,
     subgrpval: str | None = None,
+    estimand: str | None = None,
 ) -> float | None:
     """The one VALUE that matches; raises ``LookupError`` when none or several rows match.
 
-    Keys left as None match a null cell, so ``group=None`` means "the whole-model row".
+    Keys left as None match a null cell, so ``group=None`` means "the whole-model row";
+    ``paramcd`` and ``estimand`` left as None match any value.
     """
     keys = {
         "ANALYSIS": analysis,
@@ -154,10 +180,11 @@ def value(
         "COMPARATOR": comparator,
         "SUBGROUP": subgroup,
         "SUBGRPVAL": subgrpval,
+        "ESTIMAND": estimand,
     }
     cond = pl.lit(True)
     for col, want in keys.items():
-        if col == "PARAMCD" and want is None:
+        if col in ("PARAMCD", "ESTIMAND") and want is None:
             continue
         cond = cond & (pl.col(col).is_null() if want is None else pl.col(col) == want)
     hit = ard.filter(cond)
