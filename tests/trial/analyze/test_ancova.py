@@ -98,3 +98,12 @@ def test_text_response_is_refused() -> None:
     with pytest.raises(InvalidInput) as err:
         ancova(DATA.with_columns(pl.col("CHG").cast(pl.String)), control="PBO")
     assert err.value.field == "CHG"
+
+
+def test_arm_without_any_complete_row_is_refused() -> None:
+    bad = DATA.with_columns(
+        pl.when(pl.col("TRT01P") == "LOW").then(None).otherwise(pl.col("CHG")).alias("CHG")
+    )
+    with pytest.raises(InvalidInput) as err:
+        ancova(bad, control="PBO")
+    assert err.value.field == "CHG (TRT01P LOW)"

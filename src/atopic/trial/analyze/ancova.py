@@ -233,6 +233,14 @@ def ancova(
     )
     arms = complete.get_column(group).cast(pl.String).to_list()
     present = sorted(set(arms))
+    empty = sorted(set(frame.get_column(group).cast(pl.String).to_list()) - set(present))
+    if empty:
+        raise InvalidInput(
+            SUBJECT,
+            f"{response} ({group} {empty[0]})",
+            Described("no complete row"),
+            "complete rows in every arm",
+        )
     check_control(present, control, SUBJECT, group)
     groups = ordered_groups(present, control, order)
     return fit_ancova(
