@@ -55,9 +55,11 @@ bench: $(BIN)/atopic
 # The statistics are checked against R: `make validate` regenerates every validation/*/expected.json
 # from the committed synthetic data with Debian's R packages (the tests compare without R).
 r:
-	@command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(nlme); library(emmeans); library(DoseFinding)' >/dev/null 2>&1 || \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-base-core r-cran-nlme \
-		r-cran-emmeans r-cran-dosefinding r-cran-survival >/dev/null)
+	@command -v Rscript >/dev/null 2>&1 && \
+		Rscript -e 'library(nlme); library(emmeans); library(DoseFinding); library(mice); library(jsonlite)' \
+		>/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends r-base-core r-cran-nlme r-cran-emmeans r-cran-dosefinding r-cran-mice \
+		r-cran-jsonlite r-cran-survival >/dev/null)
 
 validate: $(BIN)/atopic r
 	@for script in validation/*/generate.R; do echo "== $$script"; (cd $$(dirname $$script) && Rscript generate.R) || exit 1; done
