@@ -11,7 +11,7 @@ when the criterion cannot be evaluated); record-level flags (ABLFL, ANLzzFL, TRT
 TRTSDT with no day 0 (ADaMIG).
 
 Sponsor-defined variables (no ADaMIG name exists): BLIGA and BLEASI (baseline severity in ADSL,
-used as covariates and strata).
+used as covariates and strata); ICE and ICEFL in BDS (intercurrent events).
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ DTYPES: tuple[str, ...] = ("PHANTOM", "LOCF", "WOCF", "BOCF", "NRI", "MI", "AVER
 """DTYPE terms: CDISC DTYPE (C81223) terms used in AD trials, extended (as the codelist allows)
 with NRI (non-responder imputation) and MI (multiple imputation). PHANTOM marks an absent visit
 made explicit before imputation (reference/trials.md)."""
+
+ICE_TERMS: tuple[str, ...] = ("RESCUE", "DISCONTINUATION")
+"""ICE terms (sponsor-defined): the intercurrent events of AD trials that trial.derive handles."""
 
 _STUDYID = text("STUDYID", "Study Identifier", required=True)
 _USUBJID = text("USUBJID", "Unique Subject Identifier", required=True)
@@ -96,6 +99,8 @@ BDS = Table(
         ),
         text("DTYPE", "Derivation Type", allowed=DTYPES),
         text("ANLzzFL", "Analysis Flag zz", family=r"ANL[0-9]{2}FL", allowed=YES),
+        text("ICE", "Intercurrent Event", allowed=ICE_TERMS),
+        text("ICEFL", "Record After Intercurrent Event Flag", allowed=YES),
     ),
     keys=("STUDYID", "USUBJID", "PARAMCD", "AVISITN", "ADT", "DTYPE"),
 )
@@ -103,7 +108,8 @@ BDS = Table(
 PARAMCD: EASI, SCORAD, OSCORAD, IGA, POEM, PPNRS, SLNRS, IGE, EOS ... (at most 8 characters).
 CHG = AVAL - BASE; PCHG = 100 (AVAL - BASE) / |BASE|, null when BASE = 0. CRITy is constant within
 a parameter (``"EASI-75"``: PCHG <= -75). AWLO/AWHI/AWTARGET in study days. DTYPE is null on
-observed records."""
+observed records. ICE and ICEFL (sponsor variables) name the subject's first intercurrent event
+handled by the composite strategy and flag the records after it (trial.derive states the rule)."""
 
 ADAE = Table(
     "ADAE",

@@ -1,4 +1,5 @@
-"""The collected tables (SDTM-like): DM, EX, QS, LB, AE.
+"""The collected tables (SDTM-like): DM, EX, QS, LB, AE, and the optional CM and DS that carry
+intercurrent events (rescue medication, discontinuation) for trial.derive.
 
 Columns are those DESIGN.md lists, plus the standard identifiers STUDYID and DOMAIN and the
 sequence number ``--SEQ``; QS adds QSTEST, QSSTRESC and the visit variables. Labels are the SDTMIG
@@ -230,5 +231,58 @@ AE = Table(
 """Adverse events, one row per event. AEDECOD and AEBODSYS are MedDRA preferred term and system
 organ class, empty until the event is coded. AEREL (causality) is sponsor-defined terminology and is not restricted."""
 
-COLLECTED: dict[str, Table] = {t.name: t for t in (DM, EX, QS, LB, AE)}
+CMCAT: tuple[str, ...] = ("RESCUE", "PRIOR", "CONCOMITANT")
+"""CMCAT terms atopic uses (sponsor-defined: SDTM has no codelist for CMCAT). ``RESCUE`` marks
+rescue therapy, an intercurrent event of AD trials (topical corticosteroids, systemic drugs)."""
+DSDECOD: tuple[str, ...] = (
+    "COMPLETED",
+    "ADVERSE EVENT",
+    "LACK OF EFFICACY",
+    "WITHDRAWAL BY SUBJECT",
+    "LOST TO FOLLOW-UP",
+    "PHYSICIAN DECISION",
+    "PROTOCOL DEVIATION",
+    "PREGNANCY",
+    "DEATH",
+    "STUDY TERMINATED BY SPONSOR",
+    "OTHER",
+)
+"""CDISC NCOMPLT (C66727), subset: completion and the reasons AD trials record for stopping."""
+
+CM = Table(
+    "CM",
+    "Concomitant/Prior Medications",
+    (
+        _STUDYID,
+        _domain("CM"),
+        _USUBJID,
+        _seq("CM"),
+        text("CMTRT", "Reported Name of Drug, Med, or Therapy", required=True),
+        text("CMCAT", "Category for Medication", allowed=CMCAT),
+        dtc("CMSTDTC", "Start Date/Time of Medication"),
+        dtc("CMENDTC", "End Date/Time of Medication"),
+    ),
+    keys=("STUDYID", "USUBJID", "CMTRT", "CMSTDTC"),
+)
+"""Medications, one row per medication taken (optional: a trial without rescue therapy has none).
+CMCAT "RESCUE" marks rescue therapy; its CMSTDTC dates the intercurrent event."""
+
+DS = Table(
+    "DS",
+    "Disposition",
+    (
+        _STUDYID,
+        _domain("DS"),
+        _USUBJID,
+        _seq("DS"),
+        text("DSTERM", "Reported Term for the Disposition Event"),
+        text("DSDECOD", "Standardized Disposition Term", required=True, allowed=DSDECOD),
+        dtc("DSSTDTC", "Start Date/Time of Disposition Event"),
+    ),
+    keys=("STUDYID", "USUBJID", "DSDECOD", "DSSTDTC"),
+)
+"""Disposition, one row per subject and disposition event (optional). DSDECOD other than
+COMPLETED is a discontinuation, dated by DSSTDTC."""
+
+COLLECTED: dict[str, Table] = {t.name: t for t in (DM, EX, QS, LB, AE, CM, DS)}
 """The collected tables by name."""
