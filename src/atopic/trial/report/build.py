@@ -17,6 +17,7 @@ import polars as pl
 
 from atopic.trial import analyses as ids
 from atopic.trial.analyze.safety import CATEGORIES
+from atopic.trial.ard import ESTIMANDS
 from atopic.trial.report import figures as fig
 from atopic.trial.report import tables as tab
 
@@ -139,70 +140,87 @@ def demographics(ard: pl.DataFrame, ctx: ReportContext) -> Section | None:
 
 
 def _responder_table(
-    ard: pl.DataFrame, ctx: ReportContext, analysis: str, visit: str, title: str, table_id: str
+    ard: pl.DataFrame, ctx: ReportContext, estimand: str, visit: str, title: str, table_id: str
 ) -> str | None:
-    rows = _of(ard, analysis).filter((pl.col("AVISIT") == visit) & pl.col("SUBGROUP").is_null())
-    if rows.is_empty():
+    at = ard.filter(
+        (pl.col("ESTIMAND") == estimand)
+        & (pl.col("AVISIT") == visit)
+        & pl.col("SUBGROUP").is_null()
+    )
+    rates = tab.stats_by(_of(at, ids.BIN_RATE), ("PARAMCD", "GROUP"))
+    if not rates:
         return None
-    per_arm = tab.stats_by(rows.filter(pl.col("COMPARATOR").is_null()), ("PARAMCD", "GROUP"))
-    versus = tab.stats_by(rows.filter(pl.col("COMPARATOR").is_not_null()), ("PARAMCD", "GROUP"))
+    cmh_rd = tab.stats_by(_of(at, ids.BIN_CMH_RD), ("PARAMCD", "GROUP"))
+    cmh = tab.stats_by(_of(at, ids.BIN_CMH), ("PARAMCD", "GROUP"))
+    newcombe = tab.stats_by(_of(at, ids.BIN_RD_NEWCOMBE), ("PARAMCD", "GROUP"))
+    fisher = tab.stats_by(_of(at, ids.BIN_FISHER), ("PARAMCD", "GROUP"))
     records = []
-    for criterion in dict.fromkeys(rows.get_column("PARAMCD").to_list()):
+    for criterion in dict.fromkeys(k[0] for k in rates):
         for arm in ctx.arms:
-            diff = versus.get((criterion, arm), {})
+            key = (criterion, arm)
+            vs = arm != ctx.control
             records.append(
                 {
                     "_group": criterion,
                     "": arm,
-                    "Responders n/N (%) [95 % CI]": tab.n_over_n_ci(
-                        per_arm.get((criterion, arm), {})
-                    ),
-                    "Difference vs control, % points (95 % CI)": ""
-                    if arm == ctx.control
-                    else tab.estimate_ci(100, 1)(diff),
-                    "p-value": "" if arm == ctx.control else tab.p_value(diff),
+                    "Responders n/N (%) [95 % CI]": tab.n_over_n_ci(rates.get(key, {})),
+                    "CMH difference, % points (95 % CI)": tab.estimate_ci(100, 1)(
+                        cmh_rd.get(key, {})
+                    )
+                    if vs
+                    else "",
+                    "CMH p": tab.p_value(cmh.get(key, {})) if vs else "",
+                    "Newcombe difference (95 % CI)": tab.estimate_ci(100, 1)(newcombe.get(key, {}))
+                    if vs
+                    else "",
+                    "Fisher exact p": tab.p_value(fisher.get(key, {})) if vs else "",
                 }
             )
-    body = pl.DataFrame(records)
     return tab.layout(
-        body,
+        pl.DataFrame(records),
         table_id=table_id,
         title=title,
-        subtitle=f"{visit}; {ids.ANALYSES[analysis]}",
+        subtitle=f"{visit}; estimand: {ESTIMANDS[estimand]}",
         stub="",
         groupname="_group",
+        footnote=(
+            "Rates with Wilson score CIs. CMH: risk difference with Cochran-Mantel-Haenszel "
+            "weights (stratified Miettinen-Nurminen CI) and the CMH test, stratified by the "
+            "randomization strata. Newcombe and Fisher: unstratified."
+        ),
     )
 
 
 def efficacy_binary(ard: pl.DataFrame, ctx: ReportContext) -> Section | None:
     items: list[Item] = []
     main = _responder_table(
-        ard, ctx, ids.BIN, ctx.primary_visit, "Responder endpoints", "responders"
+        ard, ctx, "composite", ctx.primary_visit, "Responder endpoints", "responders"
     )
     if main is None:
         return None
     items.append(Item("table", main))
-    for analysis, title in (
-        (ids.BIN_EXACT, "Unstratified exact analysis"),
-        (ids.BIN_OC, "Observed cases (sensitivity)"),
-        (ids.BIN_LOCF, "LOCF (sensitivity)"),
+    for estimand, title in (
+        ("observed", "Responder endpoints: observed cases (sensitivity)"),
+        ("locf", "Responder endpoints: LOCF (sensitivity)"),
     ):
         html = _responder_table(
-            ard, ctx, analysis, ctx.primary_visit, title, f"responders-{analysis.lower()}"
+            ard, ctx, estimand, ctx.primary_visit, title, f"responders-{estimand}"
         )
         if html:
             items.append(Item("table", html))
-    criteria = list(dict.fromkeys(_of(ard, ids.BIN).get_column("PARAMCD").to_list()))
+    composite = ard.filter(pl.col("ESTIMAND") == "composite")
+    criteria = list(dict.fromkeys(_of(composite, ids.BIN_RATE).get_column("PARAMCD").to_list()))
     for start in range(0, len(criteria), 3):
         chunk = criteria[start : start + 3]
         picture = fig.responder_rates(
-            ard, analysis=ids.BIN, criteria=chunk, arms=ctx.arms, visits=ctx.visits
+            composite, analysis=ids.BIN_RATE, criteria=chunk, arms=ctx.arms, visits=ctx.visits[1:]
         )
         items.append(
             Item(
                 "figure",
                 fig.svg(picture),
-                f"Responder rates by arm and visit with Wilson 95 % CI: {', '.join(chunk)}",
+                f"Responder rates (composite estimand) by arm and visit with Wilson 95 % CI: "
+                f"{', '.join(chunk)}",
             )
         )
     trend = _of(ard, ids.TREND)
@@ -225,7 +243,7 @@ def efficacy_binary(ard: pl.DataFrame, ctx: ReportContext) -> Section | None:
                 tab.layout(
                     body,
                     table_id="trend",
-                    title="Cochran-Armitage trend test over dose",
+                    title="Trend over dose",
                     subtitle=ids.ANALYSES[ids.TREND],
                 ),
             )
@@ -415,42 +433,39 @@ def biomarkers(ard: pl.DataFrame, ctx: ReportContext) -> Section | None:
     rows = _of(ard, ids.GMR)
     if rows.is_empty():
         return None
-    per_arm = tab.stats_by(
-        rows.filter(pl.col("COMPARATOR").is_null()), ("PARAMCD", "AVISIT", "GROUP")
-    )
+    per_arm = tab.stats_by(rows, ("PARAMCD", "AVISIT", "GROUP"))
     versus = tab.stats_by(
-        rows.filter(pl.col("COMPARATOR").is_not_null()), ("PARAMCD", "AVISIT", "GROUP")
+        _of(ard, ids.GMR_ANCOVA).filter(pl.col("COMPARATOR").is_not_null()),
+        ("PARAMCD", "AVISIT", "GROUP"),
     )
     records = []
     for key in dict.fromkeys((k[0], k[1]) for k in per_arm):
         for arm in ctx.arms:
             s = per_arm.get((*key, arm), {})
-            gmr = s.get("gmr", s.get("estimate"))
+            vs = arm != ctx.control
             records.append(
                 {
                     "_group": f"{ctx.label(key[0])}, {key[1]}",
                     "": arm,
-                    "n": tab.fmt_number(s.get("n"), 0),
+                    "N": tab.fmt_number(s.get("N"), 0),
                     "GMR to baseline (95 % CI)": tab.estimate_ci()(
                         {
-                            "estimate": gmr,
+                            "estimate": s.get("gmr"),
                             "ci_lower": s.get("ci_lower"),
                             "ci_upper": s.get("ci_upper"),
                         }
                     ),
-                    "Ratio vs control (95 % CI)": ""
-                    if arm == ctx.control
-                    else tab.estimate_ci()(versus.get((*key, arm), {})),
-                    "p-value": ""
-                    if arm == ctx.control
-                    else tab.p_value(versus.get((*key, arm), {})),
+                    "Ratio vs control (95 % CI)": tab.estimate_ci()(versus.get((*key, arm), {}))
+                    if vs
+                    else "",
+                    "p-value": tab.p_value(versus.get((*key, arm), {})) if vs else "",
                 }
             )
     html = tab.layout(
         pl.DataFrame(records),
         table_id="biomarkers",
         title="Biomarkers: geometric mean ratio to baseline",
-        subtitle=ids.ANALYSES[ids.GMR],
+        subtitle=f"{ids.ANALYSES[ids.GMR]}; {ids.ANALYSES[ids.GMR_ANCOVA]}",
         stub="",
         groupname="_group",
     )

@@ -73,8 +73,8 @@ def mean_over_time(
             lo.append(hit.item(0, "ci_lower"))
             hi.append(hit.item(0, "ci_upper"))
         errors = [
-            [y - low if low is not None else 0 for y, low in zip(ys, lo, strict=True)],
-            [high - y if high is not None else 0 for y, high in zip(ys, hi, strict=True)],
+            [max(0.0, y - low) if low is not None else 0 for y, low in zip(ys, lo, strict=True)],
+            [max(0.0, high - y) if high is not None else 0 for y, high in zip(ys, hi, strict=True)],
         ]
         ax.errorbar(xs, ys, yerr=errors, marker="o", capsize=3, label=arm, color=_colour(arms, arm))
     ax.axhline(0, color="#999999", linewidth=0.8)
@@ -113,8 +113,15 @@ def responder_rates(
                 continue
             xs = [i for i, _ in points]
             ys = [100 * h.item(0, "rate") for _, h in points]
-            lo = [100 * (h.item(0, "rate") - (h.item(0, "ci_lower") or 0)) for _, h in points]
-            hi = [100 * ((h.item(0, "ci_upper") or 0) - h.item(0, "rate")) for _, h in points]
+            # max(0, ...): a Wilson limit at a rate of 0 or 1 can differ from it by rounding.
+            lo = [
+                100 * max(0.0, h.item(0, "rate") - (h.item(0, "ci_lower") or h.item(0, "rate")))
+                for _, h in points
+            ]
+            hi = [
+                100 * max(0.0, (h.item(0, "ci_upper") or h.item(0, "rate")) - h.item(0, "rate"))
+                for _, h in points
+            ]
             ax.errorbar(
                 xs, ys, yerr=[lo, hi], marker="o", capsize=3, label=arm, color=_colour(arms, arm)
             )
