@@ -219,9 +219,7 @@ def fit_model(
             at_bound = bool(np.any(np.minimum(res.x - lo, hi - res.x) < 1e-6 * (hi - lo)))
     beta, rss_value, _ = _lstsq(linear_part(nonlinear), yw)
     p_lin = _design(model, dose[:1], nonlinear).shape[1]
-    dr = list(beta[:p_lin]) + list(nonlinear)
-    if model in ("emax", "sigEmax", "exponential"):
-        dr = [beta[0], beta[1], *nonlinear]
+    dr = list(beta[:p_lin]) + list(nonlinear)  # e0, eMax/e1 (or b1, b2), nonlinear
     names = drm.PARAMETERS[model] + data.covariate_names
     values = [float(v) for v in dr] + [float(v) for v in beta[p_lin:]]
     coefs = dict(zip(names, values, strict=True))

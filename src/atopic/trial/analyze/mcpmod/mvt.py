@@ -11,7 +11,10 @@ L the pivoted Cholesky factor of R (m x r, lower trapezoidal, r = rank), u ~ N(0
 s = sqrt(chi2_df / df); integrate u_1 .. u_r in turn, each within the bounds the constraints
 L_i u <= c s impose on it given the earlier ones (a row beyond the rank bounds the last variable
 it involves, as in mvtnorm's treatment of singular matrices), with randomized quasi-Monte Carlo
-(scrambled Sobol points, fixed seed, so results are reproducible).
+(scrambled Sobol points, fixed seed, so results are reproducible). Accuracy with the defaults
+(8 randomizations x 2^16 points): probabilities ~5e-5, the critical value ~3e-4 (measured
+against mvtnorm with maxpts 2e6); inputs that differ by rounding may pivot in another order and
+move results within that error, as with mvtnorm.
 
 Why our own code: scipy.stats.multivariate_t.cdf (scipy 1.17) returns wrong values for singular
 shape matrices (0.880 instead of 0.9415 for a rank-4 5 x 5 correlation of MCP-Mod contrasts,
