@@ -39,8 +39,9 @@ from atopic.trial.analyze.ancova import ancova
 from atopic.trial.analyze.binary import responder_analysis
 from atopic.trial.analyze.biomarkers import geometric_mean_ratio
 from atopic.trial.analyze.imputation import impute_mar, mi_ancova
+from atopic.trial.analyze.mcpmod import mcpmod
 from atopic.trial.analyze.trend import trend_test
-from atopic.trial.ard import ArdRow, to_frame, with_estimand
+from atopic.trial.ard import COLUMNS, ArdRow, to_frame, with_estimand
 from atopic.trial.derive.criteria import numbered
 from atopic.trial.design import Design, Endpoint
 
@@ -58,6 +59,22 @@ class Options:
     seed: int = 20261130
     conf_level: float = 0.95
     mmrm_cov: str = "us"
+    mcpmod_models: dict[str, object] | None = None
+    """Candidate models with guesstimates; None: ``default_candidates(max dose)``."""
+
+
+def default_candidates(max_dose: float) -> dict[str, object]:
+    """The default MCP-Mod candidate set (Pinheiro et al. 2014, Stat Med 33:1646, section 4):
+    linear; Emax with ED50 at 10 % and 30 % of the top dose; sigmoid Emax with ED50 at 50 % and
+    Hill 3; exponential with delta at 50 % of the top dose (convex); quadratic peaking beyond the
+    top dose (at 1.5 times it). Guesstimates in the design's dose unit."""
+    return {
+        "linear": None,
+        "emax": [0.1 * max_dose, 0.3 * max_dose],
+        "sigEmax": (0.5 * max_dose, 3.0),
+        "exponential": 0.5 * max_dose,
+        "quadratic": -1.0 / (2 * 1.5 * max_dose),
+    }
 
 
 def arm_labels(design: Design) -> list[str]:
@@ -256,6 +273,36 @@ def _param(endpoint: Endpoint) -> str:
     return f"{endpoint.paramcd}:{endpoint.variable or 'CHG'}"
 
 
+def dose_response(
+    adsl: pl.DataFrame, bds: pl.DataFrame, design: Design, opts: Options
+) -> pl.DataFrame | None:
+    """MCP-Mod on the first continuous endpoint (design order), observed values at its visit,
+    adjusted for BASE and the strata; None when the design has fewer than 3 doses plus placebo
+    (MCP-Mod's minimum, reference/trials.md)."""
+    doses = sorted({arm.dose for arm in design.arms})
+    endpoint = next((e for e in design.endpoints if e.kind == "continuous"), None)
+    if endpoint is None or len(doses) < 4 or doses[0] != 0:
+        return None
+    subjects = _subjects(adsl, design, endpoint.population)
+    visit = endpoint.avisit or design.post_baseline[-1].avisit
+    by_label = {arm.label: arm.dose for arm in design.arms}
+    data = _records(bds, subjects, endpoint.paramcd, "ANL01FL", [visit]).with_columns(
+        pl.col("TRT01P").replace_strict(by_label, return_dtype=pl.Float64).alias("DOSE")
+    )
+    result = mcpmod(
+        data,
+        models=opts.mcpmod_models or default_candidates(doses[-1]),
+        response=endpoint.variable or "CHG",
+        covariates=("BASE", *strata_columns(design)),
+        direction="decreasing",
+        level=opts.conf_level,
+        seed=opts.seed,
+    )
+    return result.ard(
+        paramcd=_param(endpoint), avisit=visit, analysis=ids.MCPMOD, estimand="observed"
+    )
+
+
 def biomarkers(
     adsl: pl.DataFrame, bds: pl.DataFrame, design: Design, opts: Options
 ) -> list[ArdRow]:
@@ -331,4 +378,7 @@ def analyze(
     out += biomarkers(adsl, bds, design, opts)
     out += safety.teae_overview(adsl, adae, order=arms)
     out += safety.teae_by_soc_pt(adsl, adae, order=arms)
-    return to_frame(out)
+    frames = [to_frame(out)]
+    if (mcp := dose_response(adsl, bds, design, opts)) is not None:
+        frames.append(mcp.select(COLUMNS))
+    return pl.concat(frames, how="vertical_relaxed")

@@ -16,6 +16,7 @@ import jinja2
 import polars as pl
 
 from atopic.trial import analyses as ids
+from atopic.trial.analyze.mcpmod import curve_from_ard
 from atopic.trial.analyze.safety import CATEGORIES
 from atopic.trial.ard import ESTIMANDS
 from atopic.trial.report import figures as fig
@@ -357,48 +358,53 @@ def dose_response(ard: pl.DataFrame, ctx: ReportContext) -> Section | None:
     if rows.is_empty():
         return None
     items: list[Item] = []
-    tests = rows.filter(
-        pl.col("STAT").is_in(["statistic", "p_value", "critical_value"]) & pl.col("GROUP").is_null()
-    )
-    if not tests.is_empty():
-        grouped = tab.stats_by(tests, ("PARAMCD", "SUBGRPVAL"))
+    for (paramcd, visit), part in rows.group_by(["PARAMCD", "AVISIT"], maintain_order=True):
+        whole = tab.stats_by(part.filter(pl.col("GROUP").is_null()), ("PARAMCD",))[(paramcd,)]
+        selected = part.filter(pl.col("STAT") == "selected_model").get_column("VALUEC")
+        tests = tab.stats_by(
+            part.filter(pl.col("STAT").is_in(["statistic", "p_value"])), ("GROUP",)
+        )
         body = pl.DataFrame(
             [
                 {
-                    "Endpoint": k[0],
-                    "Model": k[1] or "",
-                    "t": tab.fmt_number(s.get("statistic"), 3),
-                    "adjusted p": tab.fmt_p(s.get("p_value")),
-                    "critical value": tab.fmt_number(s.get("critical_value"), 3),
+                    "Candidate model": k[0],
+                    "Contrast t": tab.fmt_number(s.get("statistic"), 3),
+                    "Adjusted p (one-sided)": tab.fmt_p(s.get("p_value")),
                 }
-                for k, s in grouped.items()
+                for k, s in tests.items()
             ]
+        )
+        note = (
+            f"Critical value {tab.fmt_number(whole.get('critical_value'), 3)} at one-sided "
+            f"alpha {tab.fmt_number(whole.get('alpha'), 3)}; selected model (AIC): "
+            f"{selected[0] if len(selected) else '–'}."
         )
         items.append(
             Item(
                 "table",
                 tab.layout(
                     body,
-                    table_id="mcpmod",
-                    title="MCP-Mod multiple contrast test",
+                    table_id=f"mcpmod-{paramcd}".lower().replace(":", "-"),
+                    title=f"MCP-Mod: {ctx.label(paramcd)} at {visit}",
                     subtitle=ids.ANALYSES[ids.MCPMOD],
+                    footnote=note,
                 ),
             )
         )
-    for paramcd in dict.fromkeys(rows.get_column("PARAMCD").to_list()):
+        curve, points = curve_from_ard(ard, paramcd=str(paramcd), avisit=str(visit))
         picture = fig.dose_response(
-            ard,
-            analysis=ids.MCPMOD,
-            paramcd=paramcd,
-            observed_analysis=ids.SUMM_DOSE,
+            curve,
+            points,
             xlabel=f"Dose ({ctx.dose_unit})",
-            ylabel=ctx.label(paramcd),
+            ylabel=ctx.label(str(paramcd)),
+            title=f"Dose response of {ctx.label(str(paramcd))} at {visit}",
         )
         items.append(
             Item(
                 "figure",
                 fig.svg(picture),
-                f"Dose-response of {ctx.label(paramcd)} at {ctx.primary_visit}: MCP-Mod fit with 95 % CI and observed means",
+                "MCP-Mod: fitted dose-response of the selected model with pointwise 95 % CI, and "
+                "the dose-group LS means",
             )
         )
     return Section("dose-response", "Dose response", items=items)

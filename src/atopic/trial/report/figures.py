@@ -198,42 +198,36 @@ def spaghetti(
 
 
 def dose_response(
-    ard: pl.DataFrame,
+    curve: pl.DataFrame,
+    points: pl.DataFrame,
     *,
-    analysis: str,
-    paramcd: str,
-    observed_analysis: str | None = None,
     xlabel: str = "Dose",
     ylabel: str,
+    title: str,
 ) -> Figure:
-    """The fitted dose-response curve with its pointwise 95 % CI (ARD STATs ``fit``,
-    ``fit_ci_lower``, ``fit_ci_upper`` with GROUP = dose) and, when given, the observed dose-group
-    means with CIs (``observed_analysis``: STAT mean/ci_lower/ci_upper, GROUP = dose)."""
-    rows = ard.filter((pl.col("ANALYSIS") == analysis) & (pl.col("PARAMCD") == paramcd))
-    curve = _wide(rows, ("fit", "fit_ci_lower", "fit_ci_upper"), ("GROUP",))
-    curve = curve.with_columns(pl.col("GROUP").cast(pl.Float64).alias("DOSE")).sort("DOSE")
+    """The fitted dose-response curve with its pointwise 95 % CI (``curve``: dose, fit,
+    ci_lower, ci_upper) and the dose-group LS means with 95 % CIs (``points``: dose, lsmean, se),
+    as ``atopic.trial.analyze.mcpmod.curve_from_ard`` returns them from the ARD."""
     figure, ax = plt.subplots(figsize=(6, 4))
     if curve.height:
-        ax.plot(curve["DOSE"], curve["fit"], color=PALETTE[1], label="MCP-Mod fit")
+        ax.plot(curve["dose"], curve["fit"], color=PALETTE[1], label="MCP-Mod fit (selected model)")
         ax.fill_between(
-            curve["DOSE"], curve["fit_ci_lower"], curve["fit_ci_upper"], alpha=0.2, color=PALETTE[1]
+            curve["dose"], curve["ci_lower"], curve["ci_upper"], alpha=0.2, color=PALETTE[1]
         )
-    if observed_analysis is not None:
-        obs = ard.filter((pl.col("ANALYSIS") == observed_analysis) & (pl.col("PARAMCD") == paramcd))
-        wide = _wide(obs, ("mean", "ci_lower", "ci_upper"), ("GROUP",)).with_columns(
-            pl.col("GROUP").cast(pl.Float64).alias("DOSE")
-        )
+    if points.height:
+        half = [1.959963984540054 * se for se in points["se"]]
         ax.errorbar(
-            wide["DOSE"],
-            wide["mean"],
-            yerr=[wide["mean"] - wide["ci_lower"], wide["ci_upper"] - wide["mean"]],
+            points["dose"],
+            points["lsmean"],
+            yerr=[half, half],
             fmt="o",
             color=PALETTE[0],
             capsize=3,
-            label="observed mean (95 % CI)",
+            label="LS mean by dose (95 % CI)",
         )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(frameon=False)
     ax.grid(alpha=0.3)
     return figure
