@@ -29,6 +29,8 @@ import pytest
 from atopic.errors import InvalidInput
 from atopic.trial import ard
 from atopic.trial.analyze.mmrm import FALLBACK, MMRM, STRUCTURES
+from atopic.trial.analyze.mmrm.likelihood import Likelihood, derivatives
+from atopic.trial.analyze.mmrm.structures import Structure
 
 FOLDER = Path(__file__).resolve().parents[3] / "validation" / "mmrm"
 TOL = 1e-6
@@ -314,3 +316,58 @@ def test_visit_order_follows_avisitn() -> None:
     assert fitted("us").visits_ == EXPECTED["info"]["visits"]
     assert fitted("us").reference_ == "Placebo"
     assert math.isfinite(fitted("us").summary["p"].max())
+
+
+@pytest.mark.parametrize("cov", STRUCTURES)
+def test_analytic_derivatives_of_sigma_match_finite_differences(cov: str) -> None:
+    """dSigma/dphi and d2Sigma/dphi2 (used by Satterthwaite and the KR R_ij term)."""
+    st = Structure(cov, 4)
+    values = np.array(list(fitted(cov).cov_params_.values()))
+    h = 1e-6
+    eye = np.eye(st.n_par)
+    d1 = st.d1(values)
+    d2 = st.d2(values)
+    for k in range(st.n_par):
+        fd1 = (st.sigma(values + h * eye[k]) - st.sigma(values - h * eye[k])) / (2 * h)
+        fd2 = (st.d1(values + h * eye[k]) - st.d1(values - h * eye[k])) / (2 * h)
+        np.testing.assert_allclose(d1[k], fd1, atol=1e-6 * max(1.0, np.abs(fd1).max()))
+        np.testing.assert_allclose(d2[k], fd2, atol=1e-5 * max(1.0, np.abs(fd2).max()))
+
+
+@pytest.mark.parametrize("cov", ["us", "csh", "ar1h", "toeph"])
+@pytest.mark.parametrize("reml", [True, False])
+def test_likelihood_gradient_and_hessian_match_finite_differences(cov: str, reml: bool) -> None:
+    fit = fitted(cov)
+    st = Structure(cov, len(fit.visits_))
+    lik = Likelihood(fit.design_.patterns, st, reml=reml)
+    phi = np.array(list(fit.cov_params_.values())) * 1.03  # away from the optimum
+    ev = lik.evaluate(phi)
+    assert ev is not None
+    h = 1e-6 * np.maximum(np.abs(phi), 1e-2)
+    eye = np.eye(st.n_par)
+    fd_grad, fd_hess = np.empty(st.n_par), np.empty((st.n_par, st.n_par))
+    for k in range(st.n_par):
+        up, down = lik.evaluate(phi + h[k] * eye[k]), lik.evaluate(phi - h[k] * eye[k])
+        assert up is not None
+        assert down is not None
+        fd_grad[k] = (up.minus2ll - down.minus2ll) / (2 * h[k])
+        fd_hess[k] = (up.grad_phi - down.grad_phi) / (2 * h[k])
+    hess = 2.0 * derivatives(lik, phi, ev).info_observed
+    np.testing.assert_allclose(ev.grad_phi, fd_grad, rtol=1e-5, atol=1e-5 * np.abs(fd_grad).max())
+    np.testing.assert_allclose(hess, fd_hess, rtol=1e-5, atol=1e-6 * np.abs(fd_hess).max())
+
+
+def test_ard_rows_carry_the_mar_estimand() -> None:
+    frame = fitted("us").ard(paramcd="EASI")
+    assert frame["ESTIMAND"].unique().to_list() == ["mar"]
+    assert frame["ANALYSIS"].unique().to_list() == ["MMRM-US"]
+
+
+def test_plot_draws_one_series_per_arm() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = fitted("us").plot()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == fitted("us").groups_
+    assert [t.get_text() for t in ax.get_xticklabels()] == fitted("us").visits_

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from atopic.trial.analyze.mmrm.likelihood import Derivatives
+from atopic.trial.analyze.mmrm.likelihood import Derivatives, chol_inverse
 
 Array = NDArray[np.float64]
 
@@ -31,10 +31,7 @@ Array = NDArray[np.float64]
 def _inv_psd(m: Array) -> Array:
     """Inverse of a symmetric positive-definite information matrix (pseudo-inverse if singular)."""
     try:
-        chol = np.linalg.cholesky(m)
-        eye = np.eye(len(m))
-        inv_l = np.linalg.solve(chol, eye)
-        return inv_l.T @ inv_l
+        return chol_inverse(np.linalg.cholesky(m))
     except np.linalg.LinAlgError:
         return np.linalg.pinv(m, hermitian=True)
 
@@ -75,12 +72,13 @@ def satterthwaite(der: Derivatives, l_vec: Array) -> DfResult:
 
 
 def kenward_roger(der: Derivatives, phi_adj: Array, l_mat: Array) -> DfResult:
-    """Kenward-Roger df (and scale) of the hypothesis L' beta = 0, L (p x q) or a vector.
+    """Kenward-Roger df (and scale) of the hypothesis L' beta = 0, L (p x q, full column rank q)
+    or a vector.
 
     Returns the variance l' Phi_A l when q = 1 (the quantity a t-test uses), else 0.
     """
     lm = l_mat.reshape(len(l_mat), -1)
-    q = float(np.linalg.matrix_rank(lm))
+    q = float(lm.shape[1])
     phi = der.phi_cov
     w = _inv_psd(der.info_expected)
     theta = lm @ np.linalg.solve(lm.T @ phi @ lm, lm.T)

@@ -27,12 +27,34 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.linalg import cho_solve, solve_triangular
 
 from atopic.trial.analyze.mmrm.structures import Structure
 
 Array = NDArray[np.float64]
 LOG2PI = float(np.log(2.0 * np.pi))
+
+
+def tri_solve(tri: Array, rhs: Array, lower: bool) -> Array:
+    """Solve tri @ x = rhs for a small triangular matrix by substitution in NumPy.
+
+    The matrices here are at most (p + 1) x (p + 1); LAPACK calls this small are dominated by
+    call and thread overhead (OpenBLAS threads contend on a busy machine), so plain loops win.
+    """
+    n = tri.shape[0]
+    out = np.array(rhs, dtype=float, copy=True)
+    order = range(n) if lower else range(n - 1, -1, -1)
+    for i in order:
+        lo, hi = (0, i) if lower else (i + 1, n)
+        if hi > lo:
+            out[i] -= tri[i, lo:hi] @ out[lo:hi]
+        out[i] /= tri[i, i]
+    return out
+
+
+def chol_inverse(chol: Array) -> Array:
+    """(L L')^-1 from the lower Cholesky factor L of a small matrix."""
+    linv = tri_solve(chol, np.eye(chol.shape[0]), lower=True)
+    return linv.T @ linv
 
 
 @dataclass(frozen=True)
@@ -65,12 +87,19 @@ class Likelihood:
         self.reml = reml
         self.n_obs = sum(p.y.size for p in patterns)
         self.p = patterns[0].x.shape[2]
+        # [X y] per pattern laid out visit-major, (t, n, p + 1), for whitening by one product
+        self._zt = [
+            np.ascontiguousarray(
+                np.concatenate([pat.x, pat.y[:, :, None]], axis=2).transpose(1, 0, 2)
+            )
+            for pat in patterns
+        ]
 
     def evaluate(self, phi: Array, gradient: bool = True) -> Evaluation | None:
         """-2 l at phi (None when Sigma or X' V^-1 X is not positive definite).
 
-        Whitening uses the inverse of each pattern's small (t x t) Cholesky factor and NumPy's
-        own einsum loops; the GLS solution comes from the Cholesky factor of the whitened
+        Whitening multiplies each pattern's [X y] by the inverse of its small (t x t) Cholesky
+        factor; the GLS solution comes from the Cholesky factor of the whitened
         augmented Gram matrix [X y]'V^-1[X y] (the R factor of its QR decomposition).
         """
         sigma = self.struct.sigma(phi)
@@ -79,27 +108,22 @@ class Likelihood:
         chols: list[Array] = []
         linvs: list[Array] = []
         gram = np.zeros((p + 1, p + 1))
-        wxs: list[Array] = []
-        wys: list[Array] = []
-        for pat in self.patterns:
+        whitened: list[Array] = []
+        for pat, zt in zip(self.patterns, self._zt, strict=True):
             s = sigma[np.ix_(pat.visits, pat.visits)]
             try:
                 chol = np.linalg.cholesky(s)
             except np.linalg.LinAlgError:
                 return None
-            n, t = pat.y.shape
-            linv = solve_triangular(chol, np.eye(t), lower=True)
+            t, n, _ = zt.shape
+            linv = tri_solve(chol, np.eye(t), lower=True)
             chols.append(chol)
             linvs.append(linv)
             logdet_v += n * 2.0 * float(np.sum(np.log(np.diag(chol))))
-            xw = np.einsum("ab,nbp->nap", linv, pat.x)
-            yw = np.einsum("ab,nb->na", linv, pat.y)
-            gram[:p, :p] += np.einsum("nap,naq->pq", xw, xw)
-            gram[:p, p] += np.einsum("nap,na->p", xw, yw)
-            gram[p, p] += float(np.einsum("na,na->", yw, yw))
-            wxs.append(xw)
-            wys.append(yw)
-        gram[p, :p] = gram[:p, p]
+            zw = (linv @ zt.reshape(t, -1)).reshape(t, n, p + 1)  # whitened [X y], (t, n, p+1)
+            flat = zw.reshape(-1, p + 1)
+            gram += flat.T @ flat
+            whitened.append(zw)
         try:
             rfull = np.linalg.cholesky(gram).T  # upper: gram = R'R
         except np.linalg.LinAlgError:
@@ -108,7 +132,7 @@ class Likelihood:
         diag = np.abs(np.diag(r_x))
         if np.any(diag <= 1e-10 * max(float(diag.max()), 1.0)):
             return None
-        beta = solve_triangular(r_x, rfull[:p, p])
+        beta = tri_solve(r_x, rfull[:p, p], lower=False)
         rss = float(rfull[p, p] ** 2)
         m2ll = logdet_v + rss + self.n_obs * LOG2PI
         if self.reml:
@@ -116,15 +140,16 @@ class Likelihood:
         g_matrix = np.zeros((t_all, t_all))
         grad = np.zeros(self.struct.n_par)
         if gradient:
-            rinv = solve_triangular(r_x, np.eye(p))
+            rinv = tri_solve(r_x, np.eye(p), lower=False)
             phi_cov = rinv @ rinv.T
-            for pat, linv, xw, yw in zip(self.patterns, linvs, wxs, wys, strict=True):
-                n, t = pat.y.shape
-                rw = yw - np.einsum("nap,p->na", xw, beta)
-                inner = n * np.eye(t) - np.einsum("na,nb->ab", rw, rw)
+            for pat, linv, zw in zip(self.patterns, linvs, whitened, strict=True):
+                t, n, _ = zw.shape
+                xw = zw[:, :, :p]
+                rw = zw[:, :, p] - xw @ beta  # (t, n)
+                inner = n * np.eye(t) - rw @ rw.T
                 if self.reml:
-                    xphi = np.einsum("nap,pq->naq", xw, phi_cov)
-                    inner -= np.einsum("naq,nbq->ab", xphi, xw)
+                    xphi = (xw @ phi_cov).reshape(t, -1)
+                    inner -= xphi @ xw.reshape(t, -1).T
                 g_matrix[np.ix_(pat.visits, pat.visits)] += linv.T @ inner @ linv
             grad = np.einsum("kab,ab->k", self.struct.d1(phi), g_matrix)
         return Evaluation(m2ll, beta, r_x, grad, chols, g_matrix)
@@ -160,7 +185,7 @@ def derivatives(lik: Likelihood, phi: Array, ev: Evaluation) -> Derivatives:
     d1 = struct.d1(phi)
     d2 = struct.d2(phi)
     r_x = ev.r_factor
-    phi_cov = cho_solve((r_x, False), np.eye(p))  # A = R'R, upper factor
+    phi_cov = chol_inverse(r_x.T)  # A = R'R
     p_mats = np.zeros((k, p, p))
     q_mats = np.zeros((k, k, p, p))
     r_mats = np.zeros((k, k, p, p))
@@ -173,28 +198,28 @@ def derivatives(lik: Likelihood, phi: Array, ev: Evaluation) -> Derivatives:
     for pat, chol in zip(lik.patterns, ev.chol, strict=True):
         n, t = pat.y.shape
         ix = pat.visits
-        sinv = cho_solve((chol, True), np.eye(t))
+        sinv = chol_inverse(chol)
         dk = d1[:, ix][:, :, ix]
         d2k = d2[:, :, ix][:, :, :, ix]
         resid = pat.y - pat.x @ ev.beta
         u = resid @ sinv  # (n, t)
         e_g = u.T @ u
-        tens = np.einsum("nap,nbq->abpq", pat.x, pat.x, optimize=True)
-        b_k = np.einsum("ab,kbc,cd->kad", sinv, dk, sinv, optimize=True)  # S^-1 D_k S^-1
-        p_mats += np.einsum("abpq,kab->kpq", tens, b_k, optimize=True)
+        tens = np.einsum("nap,nbq->abpq", pat.x, pat.x)
         sd = np.einsum("ab,kbc->kac", sinv, dk)  # S^-1 D_k
-        q_mid = np.einsum("kab,lbc,cd->klad", sd, sd, sinv, optimize=True)
-        q_mats += np.einsum("abpq,klab->klpq", tens, q_mid, optimize=True)
+        b_k = np.einsum("kac,cd->kad", sd, sinv)  # S^-1 D_k S^-1
+        p_mats += np.einsum("abpq,kab->kpq", tens, b_k)
+        q_mid = np.einsum("kab,lbd->klad", sd, b_k)
+        q_mats += np.einsum("abpq,klab->klpq", tens, q_mid)
         if np.any(d2k):
-            r_mid = np.einsum("ab,klbc,cd->klad", sinv, d2k, sinv, optimize=True)
-            r_mats += np.einsum("abpq,klab->klpq", tens, r_mid, optimize=True)
+            r_mid = np.einsum("klbc,cd->klbd", np.einsum("ab,klbc->klac", sinv, d2k), sinv)
+            r_mats += np.einsum("abpq,klab->klpq", tens, r_mid)
         tr_vv += n * np.einsum("kab,lba->kl", sd, sd)
-        tr_sks_e += np.einsum("kab,lbc,ca->kl", dk, sd, e_g, optimize=True)
-        b += np.einsum("nap,kab,nb->kp", pat.x, b_k, resid, optimize=True)
+        tr_sks_e += np.einsum("kab,lba->kl", dk, np.einsum("lbc,ca->lba", sd, e_g))
+        b += np.einsum("nap,kan->kp", pat.x, np.einsum("kab,nb->kan", b_k, resid))
         m_g = np.zeros((t, t))
         if lik.reml:
             w = np.einsum("ab,nbp->nap", sinv, pat.x)
-            m_g = np.einsum("nap,pq,nbq->ab", w, phi_cov, w, optimize=True)
+            m_g = np.einsum("naq,nbq->ab", np.einsum("nap,pq->naq", w, phi_cov), w)
         h0[np.ix_(ix, ix)] += n * sinv - m_g
         e_all[np.ix_(ix, ix)] += e_g
     tr_pp = tr_vv.copy()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -23,6 +24,9 @@ from atopic.trial.analyze.mmrm.design import (
 )
 from atopic.trial.analyze.mmrm.likelihood import Derivatives, Evaluation, Likelihood
 from atopic.trial.analyze.mmrm.structures import NAMES, Structure
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 Array = NDArray[np.float64]
 
@@ -53,7 +57,8 @@ class _Fit:
 
 def _empirical_cov(design: Design) -> Array:
     """Pairwise covariance of OLS residuals by visit, made positive definite (starting values)."""
-    beta, *_ = np.linalg.lstsq(design.x_rows, design.y, rcond=None)
+    xtx = np.einsum("np,nq->pq", design.x_rows, design.x_rows)
+    beta = np.linalg.solve(xtx, np.einsum("np,n->p", design.x_rows, design.y))
     res = design.y - design.x_rows @ beta
     t = len(design.visits)
     wide = np.full((design.n_subjects, t), np.nan)
@@ -249,11 +254,15 @@ class MMRM:
             reference=reference,
         )
         p = len(design.columns)
-        if np.linalg.matrix_rank(design.x_rows) < p:
+        xtx = np.einsum("np,nq->pq", design.x_rows, design.x_rows)
+        scale = np.sqrt(np.diag(xtx))
+        eig = np.linalg.eigvalsh(xtx / np.outer(scale, scale)) if np.all(scale > 0) else [0.0]
+        rank = int(np.sum(np.asarray(eig) > 1e-10 * max(float(np.max(eig)), 1.0)))
+        if rank < p:
             raise InvalidInput(
                 SUBJECT,
                 "design",
-                f"rank {np.linalg.matrix_rank(design.x_rows)} of {p} columns",
+                f"rank {rank} of {p} columns",
                 "full column rank (every arm observed at every visit, strata levels present)",
             )
         self.design_ = design
@@ -396,12 +405,20 @@ class MMRM:
         return pl.DataFrame(recs)
 
     def ard(
-        self, paramcd: str, analysis: str | None = None, conf_level_row: bool = True
+        self,
+        paramcd: str,
+        analysis: str | None = None,
+        *,
+        estimand: str | None = "mar",
+        conf_level_row: bool = True,
     ) -> pl.DataFrame:
         """The results as ARD rows (atopic.trial.ard): per arm x visit ``lsmean, se, df,
-        ci_lower, ci_upper``; per arm vs reference x visit ``estimate, se, df, ci_lower, ci_upper,
-        statistic (t), p_value``; model rows ``N`` (subjects), ``n`` (observations), ``n_excluded``
-        and ``cov_structure`` (VALUEC: structure used, fallback reason)."""
+        ci_lower, ci_upper, conf_level``; per arm vs reference x visit ``estimate, se, df,
+        ci_lower, ci_upper, statistic (t), p_value, conf_level``; model rows ``N`` (subjects),
+        ``n`` (observations), ``n_excluded`` and ``cov_structure`` (VALUEC: the structure used and
+        any fallback reason). ``analysis`` defaults to ``MMRM-<STRUCTURE>`` (``MMRM-US``);
+        ``estimand`` (ard.ESTIMANDS) defaults to ``"mar"``, the MMRM's missing-data assumption.
+        """
         name = analysis or f"MMRM-{self.cov_used_.upper()}"
         extra = {"conf_level": self.conf_level} if conf_level_row else {}
         out: list[ard_mod.ArdRow] = []
@@ -443,4 +460,27 @@ class MMRM:
                 group=rec["group"],
                 comparator=rec["reference"],
             )
+        if estimand is not None:
+            out = ard_mod.with_estimand(out, estimand)
         return ard_mod.to_frame(out)
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """LS means by visit and arm with their confidence intervals; returns the axes."""
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots(figsize=(6.0, 4.0))
+        positions = np.arange(len(self.visits_), dtype=float)
+        width = 0.08
+        for i, g in enumerate(self.groups_):
+            rows = self.lsmeans_.filter(pl.col("group") == g)
+            order = [self.visits_.index(v) for v in rows["visit"]]
+            x = positions[order] + (i - (len(self.groups_) - 1) / 2.0) * width
+            est = rows["estimate"].to_numpy()
+            err = np.vstack([est - rows["ci_lower"].to_numpy(), rows["ci_upper"].to_numpy() - est])
+            ax.errorbar(x, est, yerr=err, marker="o", capsize=3, label=g)
+        ax.set_xticks(positions, self.visits_)
+        ax.set_xlabel(self._names["visit"])
+        ax.set_ylabel(f"LS mean of {self._names['response']} ({self.conf_level:.0%} CI)")
+        ax.legend(title=self._names["group"])
+        return ax
