@@ -42,6 +42,8 @@ d$USUBJID <- factor(d$USUBJID)
 d <- d[order(d$USUBJID, d$VIDX), ]
 n_visits <- length(visits)
 
+# natural = FALSE: apVar in nlme's unconstrained parameters, which emmeans' (analytic-gradient)
+# gls Satterthwaite needs; with the default it falls back to "appx-satterthwaite".
 ctrl <- glsControl(maxIter = 500, msMaxIter = 1000, tolerance = 1e-12, msTol = 1e-12, natural = FALSE)
 ctrl_polish <- glsControl(maxIter = 500, msMaxIter = 5000, tolerance = 1e-12, msTol = 1e-15,
                           natural = FALSE, opt = "optim", optimMethod = "BFGS")
@@ -119,11 +121,9 @@ gls_results <- function(fit, with_emmeans = TRUE) {
 
 fits <- list()
 for (name in names(structures)) {
-  t0 <- proc.time()[["elapsed"]]
   message("== ", name)
   fit <- fit_gls(structures[[name]], "REML")
-  elapsed <- proc.time()[["elapsed"]] - t0
-  fits[[name]] <- c(gls_results(fit), list(method = "REML", seconds = elapsed))
+  fits[[name]] <- c(gls_results(fit), list(method = "REML"))
 }
 fits[["us_ml"]] <- c(gls_results(fit_gls(structures$us, "ML"), with_emmeans = FALSE), list(method = "ML"))
 

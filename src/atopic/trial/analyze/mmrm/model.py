@@ -171,6 +171,21 @@ class MMRM:
     LS means: emmeans' defaults, covariates at their mean over the analysed rows, strata levels
     weighted equally. Contrasts: each arm minus the reference, by visit, unadjusted p-values.
 
+    Conventions (decided once): ``loglik_`` is nlme's (REML: -1/2 [log|V| + log|X'V^-1X| +
+    r'V^-1r + (n - p) log 2 pi]); ``aic_`` counts fixed and covariance parameters, as nlme's
+    AIC.gls; ``vcov_`` is (X'V^-1X)^-1 also under ML (nlme's vcov.gls multiplies it by
+    N / (N - p) for ML fits; SAS does not). ``vcov_adjusted_`` is Kenward-Roger's Phi_A (None
+    with Satterthwaite). Satterthwaite uses the observed information of the covariance
+    parameters, Kenward-Roger the expected one (KR 1997). If no structure converges, ``fit``
+    raises RuntimeError listing every attempt.
+
+    Attributes after ``fit``: ``coef_`` (term -> estimate), ``terms_``, ``vcov_``,
+    ``vcov_adjusted_``, ``cov_matrix_`` (visits_ x visits_), ``cov_params_`` (SAS names),
+    ``loglik_``, ``aic_``, ``converged_``, ``cov_used_``, ``fallback_reason_``, ``attempts_``,
+    ``n_subjects_``, ``n_obs_``, ``n_excluded_``, ``excluded_`` (by reason), ``visits_``,
+    ``groups_``, ``reference_``, ``lsmeans_``, ``contrasts_``; ``summary``, ``estimate(l)``,
+    ``ard(paramcd)``, ``plot(ax)``.
+
     If ``cov`` fails to converge and ``fallback`` is true, the next structures of ``FALLBACK``
     (us -> toeph -> ar1h -> cs, trials.md) are tried; ``cov_used_`` and ``fallback_reason_`` say
     which structure was used and why.
