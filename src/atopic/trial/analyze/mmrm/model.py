@@ -22,7 +22,7 @@ from atopic.trial.analyze.mmrm.design import (
     lsmean_vector,
     to_polars,
 )
-from atopic.trial.analyze.mmrm.likelihood import Derivatives, Evaluation, Likelihood
+from atopic.trial.analyze.mmrm.likelihood import Derivatives, Evaluation, Likelihood, derivatives
 from atopic.trial.analyze.mmrm.structures import NAMES, Structure
 
 if TYPE_CHECKING:
@@ -102,10 +102,11 @@ def _optimise(lik: Likelihood, struct: Structure, s0: Array, max_iter: int) -> _
     ev = lik.evaluate(phi)
     if ev is None:
         return Attempt(struct.name, False, "covariance not positive definite", n_iter)
-    der = None
+    der: Derivatives | None = None
+    der_at: Evaluation | None = None
     decrement = np.inf
     for _ in range(20 if max_iter > 0 else 0):
-        der = inference_derivatives(lik, phi, ev)
+        der, der_at = derivatives(lik, phi, ev), ev
         hess = 2.0 * der.info_observed
         try:
             np.linalg.cholesky(hess)
@@ -125,7 +126,8 @@ def _optimise(lik: Likelihood, struct: Structure, s0: Array, max_iter: int) -> _
         else:
             break
         n_iter += 1
-    der = inference_derivatives(lik, phi, ev)
+    if der is None or der_at is not ev:
+        der = derivatives(lik, phi, ev)
     hess = 2.0 * der.info_observed
     eig = np.linalg.eigvalsh(hess)
     if eig.min() <= 1e-9 * max(abs(eig.max()), 1.0):
@@ -140,13 +142,6 @@ def _optimise(lik: Likelihood, struct: Structure, s0: Array, max_iter: int) -> _
     if not (res.success or decrement < 1e-8) or decrement > 1e-6:
         return Attempt(struct.name, False, f"optimiser stopped: {res.message}", n_iter)
     return _Fit(struct, phi, ev, der, Attempt(struct.name, True, "converged", n_iter))
-
-
-def inference_derivatives(lik: Likelihood, phi: Array, ev: Evaluation) -> Derivatives:
-    """Derivatives at phi (thin wrapper so the optimiser and the results share one code path)."""
-    from atopic.trial.analyze.mmrm.likelihood import derivatives
-
-    return derivatives(lik, phi, ev)
 
 
 class MMRM:
