@@ -40,6 +40,7 @@ from atopic.trial.analyze.binary import responder_analysis
 from atopic.trial.analyze.biomarkers import geometric_mean_ratio
 from atopic.trial.analyze.imputation import impute_mar, mi_ancova
 from atopic.trial.analyze.mcpmod import mcpmod
+from atopic.trial.analyze.mmrm import MMRM
 from atopic.trial.analyze.trend import trend_test
 from atopic.trial.ard import COLUMNS, ArdRow, to_frame, with_estimand
 from atopic.trial.derive.criteria import numbered
@@ -59,6 +60,7 @@ class Options:
     seed: int = 20261130
     conf_level: float = 0.95
     mmrm_cov: str = "us"
+    mmrm_df: str = "kenward-roger"
     mcpmod_models: dict[str, object] | None = None
     """Candidate models with guesstimates; None: ``default_candidates(max dose)``."""
 
@@ -273,6 +275,36 @@ def _param(endpoint: Endpoint) -> str:
     return f"{endpoint.paramcd}:{endpoint.variable or 'CHG'}"
 
 
+def mmrm(adsl: pl.DataFrame, bds: pl.DataFrame, design: Design, opts: Options) -> pl.DataFrame:
+    """MMRM of each continuous endpoint's variable over every post-baseline visit: arm*visit +
+    BASE*visit + strata, REML, the options' covariance (unstructured by default, with the
+    fallback order of reference/trials.md) and Kenward-Roger df; ESTIMAND "mar"."""
+    frames = []
+    post = [v.avisit for v in design.post_baseline]
+    seen: set[str] = set()
+    for endpoint in (e for e in design.endpoints if e.kind == "continuous"):
+        if _param(endpoint) in seen:
+            continue
+        seen.add(_param(endpoint))
+        subjects = _subjects(adsl, design, endpoint.population)
+        data = _records(bds, subjects, endpoint.paramcd, "ANL01FL", post).filter(
+            pl.col(endpoint.variable or "CHG").is_not_null()
+        )
+        fit = MMRM(cov=opts.mmrm_cov, df=opts.mmrm_df, conf_level=opts.conf_level).fit(
+            data,
+            response=endpoint.variable or "CHG",
+            subject="USUBJID",
+            visit="AVISIT",
+            group="TRT01P",
+            covariates=("BASE",),
+            visit_interactions=("BASE",),
+            strata=tuple(strata_columns(design)),
+            reference=design.control.label,
+        )
+        frames.append(fit.ard(_param(endpoint), analysis=ids.MMRM))
+    return pl.concat(frames, how="vertical_relaxed") if frames else to_frame([])
+
+
 def dose_response(
     adsl: pl.DataFrame, bds: pl.DataFrame, design: Design, opts: Options
 ) -> pl.DataFrame | None:
@@ -378,7 +410,7 @@ def analyze(
     out += biomarkers(adsl, bds, design, opts)
     out += safety.teae_overview(adsl, adae, order=arms)
     out += safety.teae_by_soc_pt(adsl, adae, order=arms)
-    frames = [to_frame(out)]
+    frames = [to_frame(out), mmrm(adsl, bds, design, opts).select(COLUMNS)]
     if (mcp := dose_response(adsl, bds, design, opts)) is not None:
         frames.append(mcp.select(COLUMNS))
     return pl.concat(frames, how="vertical_relaxed")
