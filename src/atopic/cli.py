@@ -372,12 +372,14 @@ def _ensure_demo(url: str) -> None:
 
 from atopic.cli_export import export  # noqa: E402  (registered last: the registry's commands)
 from atopic.cli_registry import db, users  # noqa: E402
+from atopic.cli_synth import synth  # noqa: E402
 from atopic.cli_trial import analyze  # noqa: E402
 
 main.add_command(db)
 main.add_command(analyze)
 main.add_command(users)
 main.add_command(export)
+main.add_command(synth)
 
 
 if __name__ == "__main__":  # pragma: no cover
