@@ -4,6 +4,7 @@ lazily on Polars and DuckDB."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -143,15 +144,19 @@ def stack_rejects(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
 
 def checkpoint(frame: Any) -> Any:
     """Materialise a lazy intermediate table that several later steps read, so its plan runs
-    once: Polars and DuckDB frames are computed and handed back lazy in the same engine; other
-    engines (PySpark) are left as they are, to plan as a whole."""
+    once: a Polars LazyFrame is computed and handed back lazy; a DuckDB relation becomes a
+    temporary table of the caller's own connection (dropped when the connection closes), read
+    back as a relation. Other engines (PySpark) are left to plan as a whole."""
     if not isinstance(frame, nw.LazyFrame):
         return frame
     impl = frame.implementation
     if impl.is_polars():
         return frame.collect().lazy()
     if impl.is_duckdb():
-        return frame.collect().lazy(backend="duckdb")
+        relation = frame.to_native()
+        name = f"atopic_{uuid.uuid4().hex}"
+        relation.query("t", f"CREATE TEMP TABLE {name} AS SELECT * FROM t")
+        return nw.from_native(relation.query("t", f"SELECT * FROM {name}"))
     return frame
 
 

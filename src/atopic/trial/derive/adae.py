@@ -138,8 +138,10 @@ def derive_var_aeseq(dataset: Any) -> Any:
     if has(frame, "AESEQ"):
         return give_back(frame, native)
     order = [c for c in ("AESTDTC", "AETERM") if has(frame, c)]
-    out = frame.with_columns(
-        nw.lit(1, dtype=nw.Int64()).cum_sum().over("USUBJID", order_by=order).alias("AESEQ")
+    out = (
+        frame.with_columns(nw.lit(1, dtype=nw.Int64()).alias("AESEQ"))
+        .with_columns(nw.col("AESEQ").cum_sum().over("USUBJID", order_by=order))
+        .with_columns(nw.col("AESEQ").cast(nw.Int64))
     )
     return give_back(out, native)
 

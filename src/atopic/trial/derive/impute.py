@@ -119,6 +119,13 @@ def derive_param_locf(
         text(None).alias("ABLFL"),
         text("Y").alias(new_flag),
     ).drop("__c_AVAL", "__c_ADT", "__c_ADY")
+    others = [
+        n
+        for n in locf.collect_schema().names()
+        if n.startswith("ANL") and n not in ("ANL01FL", new_flag)
+    ]
+    if others:
+        locf = locf.with_columns(*[text(None).alias(n) for n in others])
     locf = derive_var_pchg(derive_var_chg(locf))
     if criteria:
         locf = derive_vars_crit(locf, criteria)
