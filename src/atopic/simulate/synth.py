@@ -318,7 +318,7 @@ def _ex(c: _Chunk) -> pl.DataFrame:
     arm = c.cohort.arm[subject]
     day = days[subject, which]
     arms = design.arms
-    lot = (c.cohort.day0[subject] - c.cohort.day0.min()) // 90 + 1
+    lot = (c.cohort.day0[subject] - int((START - col.EPOCH).astype(int))) // 90 + 1
     lot_key = arm * 1000 + np.minimum(lot, 999)
     lots, lot_code = np.unique(lot_key, return_inverse=True)
     lot_text = [f"{arms[k // 1000].code}-L{k % 1000:03d}" for k in lots]
