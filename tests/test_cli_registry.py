@@ -284,7 +284,7 @@ def test_lock_and_unlock(db: str) -> None:
     )
     refused = run("db", "lock", "--as", "ivan", "--db", db, password="ivan's long passphrase")
     assert refused.exit_code == 1
-    assert refused.stderr == "Error: a investigator may not lock (allowed: admin)\n"
+    assert refused.stderr == "Error: an investigator may not lock (allowed: admin)\n"
 
 
 def test_a_token_acts_for_its_user(db: str) -> None:

@@ -96,7 +96,8 @@ def test_pages_and_twins_for_each_role(client_as: ClientAs, role: str) -> None:
     assert [r.status_code for r in doses] == [expected_doses] * 2
     assert [r.status_code for r in audit] == [expected_audit] * 2
     if role != "pharmacist":
-        message = f"a {role} may not read doses (allowed: pharmacist)"
+        article = "an" if role[0] in "aeiou" else "a"
+        message = f"{article} {role} may not read doses (allowed: pharmacist)"
         assert message in doses[0].text
         assert doses[1].json() == {"error": {"field": "role", "message": message}}
 
@@ -363,7 +364,8 @@ def test_only_the_pharmacist_may_record_a_dose(client_as: ClientAs) -> None:
         client = client_as(role)
         refused = client.post(f"/subjects/{SUBJECT}/doses", data=form | _form_csrf(client))
         assert refused.status_code == 403
-        assert f"a {role} may not record dose (allowed: pharmacist)" in refused.text
+        article = "an" if role[0] in "aeiou" else "a"
+        assert f"{article} {role} may not record dose (allowed: pharmacist)" in refused.text
 
 
 def test_a_bad_dose_answers_422_with_the_registry_message(client_as: ClientAs) -> None:
@@ -532,7 +534,7 @@ def test_the_monitor_reads_the_audit_trail_and_the_investigator_may_not(
     assert investigator.get("/audit").status_code == 403
     refused = investigator.get("/api/audit")
     assert refused.json()["error"]["message"] == (
-        "a investigator may not read audit (allowed: admin, monitor)"
+        "an investigator may not read audit (allowed: admin, monitor)"
     )
 
 

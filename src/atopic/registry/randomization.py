@@ -61,7 +61,7 @@ from sqlalchemy.orm import Session
 from atopic.errors import Described, InvalidInput
 from atopic.registry.audit import Actor, now
 from atopic.registry.models import RandomizationSlot, Study, Subject, Unblinding, User
-from atopic.registry.roles import UNBLINDED, Forbidden, Role, parse_role, require
+from atopic.registry.roles import UNBLINDED, Forbidden, Role, parse_role, refusal, require
 
 log = logging.getLogger(__name__)
 
@@ -358,10 +358,7 @@ class AllocationForbidden(Forbidden):
     """Reading the allocation table is for unblinded roles only (a ``roles.Forbidden``)."""
 
     def __init__(self, role: str) -> None:
-        allowed = ", ".join(sorted(r.value for r in UNBLINDED))
-        PermissionError.__init__(
-            self, f"a {role} may not read the allocation table (allowed: {allowed})"
-        )
+        PermissionError.__init__(self, refusal(role, "read the allocation table", UNBLINDED))
         self.action = "read_allocation"
 
 

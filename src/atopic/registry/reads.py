@@ -34,7 +34,7 @@ from atopic.registry.models import (
     Visit,
 )
 from atopic.registry.randomization import can_see_allocation
-from atopic.registry.roles import UNBLINDED, Forbidden, Role, require
+from atopic.registry.roles import UNBLINDED, Forbidden, Role, refusal, require
 
 AUDIT_LIMIT = 100
 """Audit entries shown per page unless ``limit`` says otherwise."""
@@ -46,8 +46,7 @@ class DosesForbidden(Forbidden):
     """Reading doses is for unblinded roles only: they reveal the arm (a ``roles.Forbidden``)."""
 
     def __init__(self, role: str) -> None:
-        allowed = ", ".join(sorted(r.value for r in UNBLINDED))
-        PermissionError.__init__(self, f"a {role} may not read doses (allowed: {allowed})")
+        PermissionError.__init__(self, refusal(role, "read doses", UNBLINDED))
         self.action = "read_doses"
 
 

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from atopic.errors import InvalidInput
@@ -65,12 +66,19 @@ def parse_role(value: object) -> Role:
         ) from None
 
 
+def refusal(role: str, what: str, allowed: Iterable[Role]) -> str:
+    """The one sentence of every refusal: ``an investigator may not lock (allowed: admin)``."""
+    article = "an" if role[:1] in "aeiou" else "a"
+    names = ", ".join(sorted(r.value for r in allowed))
+    return f"{article} {role} may not {what} (allowed: {names})"
+
+
 class Forbidden(PermissionError):
     """The user's role may not do this. The message names the action and the roles that may."""
 
-    def __init__(self, action: str, role: str) -> None:
-        allowed = ", ".join(sorted(r.value for r in PERMISSIONS[action]))
-        super().__init__(f"a {role} may not {action.replace('_', ' ')} (allowed: {allowed})")
+    def __init__(self, action: str, role: str, what: str | None = None) -> None:
+        allowed = PERMISSIONS.get(action, ())
+        super().__init__(refusal(role, what or action.replace("_", " "), allowed))
         self.action = action
 
 
