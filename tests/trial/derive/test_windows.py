@@ -71,3 +71,19 @@ def test_derive_var_dt_stays_lazy() -> None:
     out = derive_var_dt(lazy, "DTC", "ADT")
     assert isinstance(out, pl.LazyFrame)
     assert out.collect().item(0, "ADT") == dt.date(2026, 1, 5)
+
+
+def test_day_number_counts_days_since_1970_over_800_years() -> None:
+    import datetime as dt
+
+    import narwhals as nw
+    import polars as pl
+
+    from atopic.trial.derive._frames import day_number
+
+    dates = pl.DataFrame(
+        {"d": pl.date_range(dt.date(1600, 1, 1), dt.date(2400, 12, 31), "1d", eager=True)}
+    )
+    got = nw.from_native(dates).with_columns(day_number(nw.col("d")).alias("n")).to_native()
+    expected = dates.get_column("d").cast(pl.Int32).cast(pl.Int64)
+    assert got.get_column("n").to_list() == expected.to_list()
