@@ -38,6 +38,7 @@ def report_context(design: Design, bds: pl.DataFrame) -> ReportContext:
     """Names and orders for the report, from the design (and PARAM labels from the BDS)."""
     primary = [e.avisit for e in design.primary if e.avisit]
     labels = dict(bds.select("PARAMCD", "PARAM").unique().iter_rows()) if bds.height else {}
+    labels |= {s.variable: f"{s.name} (stratum)" for s in design.randomization.strata}
     units = {a.dose_unit for a in design.arms}
     return ReportContext(
         studyid=design.study.studyid,

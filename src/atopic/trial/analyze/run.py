@@ -197,7 +197,11 @@ def subgroups(
     for variable in variables:
         if variable not in data.columns:
             continue
-        levels = data.get_column(variable).cast(pl.String)
+        values = data.get_column(variable)
+        # Whole numbers (baseline IGA 3.0) read as levels: "3", not "3.0".
+        if values.dtype.is_float() and (values.drop_nulls() % 1 == 0).all():
+            values = values.cast(pl.Int64)
+        levels = values.cast(pl.String)
         for level in sorted(set(levels.drop_nulls().to_list())):
             part = data.filter(levels == level)
             present = set(part.get_column("TRT01P").to_list())

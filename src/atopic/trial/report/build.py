@@ -44,6 +44,19 @@ class Section:
     items: list[Item] = field(default_factory=list)
 
 
+VARIABLES: dict[str, str] = {
+    "AVAL": "value",
+    "CHG": "change from baseline",
+    "PCHG": "% change from baseline",
+    "AGE": "Age (years)",
+    "AGEGR1": "Age phase",
+    "SEX": "Sex",
+    "BLIGA": "Baseline vIGA-AD",
+    "BLEASI": "Baseline EASI",
+}
+"""Captions of BDS variables and ADSL columns; strata take their design names."""
+
+
 @dataclass(frozen=True)
 class ReportContext:
     """What the report needs besides the ARD: names and orders from the design."""
@@ -59,8 +72,12 @@ class ReportContext:
     labels: dict[str, str] = field(default_factory=dict)
 
     def label(self, paramcd: str) -> str:
-        """The parameter's name for a caption (its code when none is known)."""
-        return self.labels.get(paramcd, paramcd)
+        """The name of a parameter or variable for a caption (its code when none is known);
+        ``"EASI:PCHG"`` reads "EASI total score (0-72), % change from baseline"."""
+        if ":" in paramcd:
+            param, variable = paramcd.split(":", 1)
+            return f"{self.label(param)}, {VARIABLES.get(variable, variable)}"
+        return self.labels.get(paramcd, VARIABLES.get(paramcd, paramcd))
 
 
 def _of(ard: pl.DataFrame, analysis: str) -> pl.DataFrame:
@@ -424,6 +441,7 @@ def subgroups(ard: pl.DataFrame, ctx: ReportContext) -> Section | None:
                 group=arm,
                 comparator=ctx.control,
                 xlabel="Risk difference vs control",
+                label=ctx.label,
             )
             items.append(
                 Item(

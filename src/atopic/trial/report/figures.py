@@ -11,7 +11,7 @@ text (fixed hash salt, no date) so the same data give the same report byte for b
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import matplotlib
 
@@ -153,7 +153,9 @@ def waterfall(
     )
     figure, ax = plt.subplots(figsize=(8, 3.6))
     colours = [_colour(arms, a) for a in best.get_column(arm_column).to_list()]
-    ax.bar(range(best.height), best.get_column("BEST").to_list(), color=colours, width=0.9)
+    ax.bar(
+        range(best.height), best.get_column("BEST").to_list(), color=colours, width=1.0, linewidth=0
+    )
     for level in (-50, -75):
         ax.axhline(level, linestyle="--", color="#777777", linewidth=0.8)
     handles = [plt.Rectangle((0, 0), 1, 1, color=_colour(arms, a)) for a in arms]
@@ -241,6 +243,7 @@ def forest(
     group: str,
     comparator: str,
     xlabel: str,
+    label: Callable[[str], str] = str,
 ) -> Figure:
     """Subgroup estimates with 95 % CIs (rows with SUBGROUP set; the overall row first)."""
     rows = ard.filter(
@@ -255,7 +258,7 @@ def forest(
     wide = wide.with_columns((pl.col("SUBGROUP") != "Overall").alias("_order")).sort(
         "_order", "SUBGROUP", "SUBGRPVAL"
     )
-    labels = [f"{s}: {v}" for s, v in zip(wide["SUBGROUP"], wide["SUBGRPVAL"], strict=True)]
+    labels = [f"{label(s)}: {v}" for s, v in zip(wide["SUBGROUP"], wide["SUBGRPVAL"], strict=True)]
     figure, ax = plt.subplots(figsize=(7, 0.45 * max(len(labels), 3) + 1))
     ys = list(range(len(labels)))[::-1]
     for y, est, lo, hi in zip(
