@@ -31,6 +31,15 @@ tour: $(BIN)/atopic
 	$(BIN)/atopic db verify --db out/demo.db
 	ATOPIC_PASSWORD=demo-statistician-password $(BIN)/atopic export tables --db out/demo.db \
 		--out out/tables --format csv --as statistician
+	@# Trial analytics: lock the demo registry, then the statistician analyses it; and a synthetic
+	@# dose-ranging trial (placebo + 4 doses) analysed from files. Open out/*/report.html.
+	ATOPIC_PASSWORD=demo-admin-password $(BIN)/atopic db lock --db out/demo.db --as admin
+	ATOPIC_PASSWORD=demo-statistician-password $(BIN)/atopic analyze --db out/demo.db \
+		--as statistician --design examples/trial/design.toml --out out/demo-analysis
+	$(BIN)/atopic synth --design examples/trial/dose_ranging.toml --subjects 300 --seed 7 \
+		--out out/dose-ranging
+	$(BIN)/atopic analyze --tables out/dose-ranging --design examples/trial/dose_ranging.toml \
+		--out out/dose-ranging-analysis
 
 lint: $(BIN)/atopic
 	$(BIN)/ruff check .
