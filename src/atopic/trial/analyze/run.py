@@ -228,26 +228,19 @@ def continuous(
         subjects = _subjects(adsl, design, endpoint.population)
         variable = endpoint.variable or "CHG"
         visit = endpoint.avisit or post[-1]
-        observed = _records(bds, subjects, endpoint.paramcd, "ANL01FL", [visit])
-        fit = ancova(
-            observed,
-            control=control,
-            response=variable,
-            strata=strata,
-            order=arms,
-            conf_level=opts.conf_level,
-        )
-        out += with_estimand(fit.ard(_param(endpoint), visit), "observed")
-        locf = _records(bds, subjects, endpoint.paramcd, "ANL02FL", [visit])
-        fit = ancova(
-            locf,
-            control=control,
-            response=variable,
-            strata=strata,
-            order=arms,
-            conf_level=opts.conf_level,
-        )
-        out += with_estimand(fit.ard(_param(endpoint), visit, analysis=ids.ANCOVA_LOCF), "locf")
+        for flag, analysis, estimand in (
+            ("ANL01FL", ids.ANCOVA, "observed"),
+            ("ANL02FL", ids.ANCOVA_LOCF, "locf"),
+        ):
+            fit = ancova(
+                _records(bds, subjects, endpoint.paramcd, flag, [visit]),
+                control=control,
+                response=variable,
+                strata=strata,
+                order=arms,
+                conf_level=opts.conf_level,
+            )
+            out += with_estimand(fit.ard(_param(endpoint), visit, analysis=analysis), estimand)
         # NRI rows (responder criteria of the same parameter) hold no value: for a continuous
         # analysis they are absent visits, which is what PHANTOM says.
         records = _records(bds, subjects, endpoint.paramcd, "ANL01FL", post).with_columns(
