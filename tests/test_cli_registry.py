@@ -388,3 +388,36 @@ def test_the_commands_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     assert restored.stdout.splitlines()[1:] == ["audit chain: 12 rows, ok"]
     listed = run("users", "list", "--as", "ada", "--db", pg_url)
     assert [line.split()[3] for line in listed.stdout.splitlines()] == ["active", "active"]
+
+
+def test_db_study_creates_the_study_and_its_list_from_the_design_file(db: str) -> None:
+    from atopic.registry.models import RandomizationSlot
+    from atopic.trial.design import load_design
+
+    design = Path(__file__).resolve().parents[1] / "examples" / "trial" / "design.toml"
+    made = run(
+        "db", "study", "--as", "ada", "--db", db, "--design", str(design),
+        ATOPIC_RANDOMIZATION_SEED="a seed kept with the master list",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    plan = load_design(design).randomization_plan()
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        with engine.connect() as connection:
+            study = connection.execute(select(Study.studyid, Study.design)).one()
+            arms = set(connection.execute(select(RandomizationSlot.arm)).scalars())
+            slots = connection.execute(select(RandomizationSlot.id)).all()
+    finally:
+        engine.dispose()
+    assert study == ("ATO-MSC-201", design.read_text())
+    assert arms == {code for code, _ in plan["arms"]}
+    assert len(slots) >= plan["list_length"] * len(plan["strata"]["IGA"])
+    assert (
+        made.stdout
+        == f"study ATO-MSC-201: 3 arms, 2 strata, {len(slots)} concealed randomization slots\n"
+    )
+    again = run(
+        "db", "study", "--as", "ada", "--db", db, "--design", str(design),
+        ATOPIC_RANDOMIZATION_SEED="another",
+    )  # fmt: skip
+    assert again.exit_code == 1

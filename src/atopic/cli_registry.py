@@ -267,6 +267,58 @@ def verify(db: str) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+@db.command(short_help="Create a study and its randomization list from a trial design file.")
+@_db_option
+@_as_option
+@click.option(
+    "--design",
+    "design_file",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The trial design (TOML), as atopic analyze reads it.",
+)
+@click.option(
+    "--list-length",
+    type=int,
+    default=None,
+    help="Slots per stratum (default: the design's planned_subjects).",
+)
+def study(db: str, as_user: str | None, design_file: Path, list_length: int | None) -> None:
+    """Create the design's study (admins only) with the design file stored beside it, and
+    generate its concealed randomization list from the design's arms, ratios, strata and block
+    sizes. The seed comes from ATOPIC_RANDOMIZATION_SEED or a prompt and is never stored: keep it
+    with the master list."""
+    from atopic.registry import randomization as rnd
+    from atopic.registry import services as svc
+    from atopic.registry.db import transaction
+    from atopic.trial.design import load_design
+
+    text = design_file.read_text(encoding="utf-8")
+    design = load_design(text)
+    plan = design.randomization_plan()
+    if list_length is not None:
+        plan["list_length"] = list_length
+    if not plan["list_length"]:
+        raise click.UsageError("give --list-length (the design has no planned_subjects)")
+    seed = os.environ.get("ATOPIC_RANDOMIZATION_SEED") or click.prompt(
+        "Randomization seed (not stored)", hide_input=True, confirmation_prompt=True
+    )
+    with _engine(db) as engine:
+        factory = _factory(engine)
+        actor = _identify(factory, as_user)
+        with transaction(factory, actor) as session:
+            created = svc.create_study(
+                session, actor, design.study.studyid, design.study.title, text
+            )
+            summary = rnd.setup_randomization(
+                session, actor, created.id, rnd.RandomizationDesign(**plan), seed
+            )
+    click.echo(
+        f"study {design.study.studyid}: {len(design.arms)} arms, {len(summary.strata)} strata, "
+        f"{summary.slots} concealed randomization slots"
+    )
+
+
 @db.command(short_help="Lock the database: no clinical data may change.")
 @_db_option
 @_as_option

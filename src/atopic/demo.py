@@ -18,6 +18,7 @@ import datetime as dt
 import math
 import random
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 STUDYID = "ATO-MSC-201"
@@ -184,26 +185,9 @@ def labs(rng: random.Random, s: float) -> dict[str, tuple[float, str]]:
 # --- building the demo registry -----------------------------------------------------------------
 
 DEMO_SEED = 2026
-DESIGN_TOML = """# Demo trial design (synthetic)
-[study]
-studyid = "ATO-MSC-201"
-title = "Demo: subcutaneous MSC in moderate-to-severe AD, 12 weeks"
-
-[[arms]]
-code = "PBO"
-label = "Placebo"
-ratio = 1
-
-[[arms]]
-code = "LOW"
-label = "MSC 2.5x10^7 cells SC"
-ratio = 1
-
-[[arms]]
-code = "HIGH"
-label = "MSC 5.0x10^7 cells SC"
-ratio = 1
-"""
+DESIGN_TOML = (resources.files("atopic.trial") / "designs" / "demo.toml").read_text()
+"""The demo trial's design (``examples/trial/design.toml``): stored with the study, and the
+source of its randomization list (``Design.randomization_plan``)."""
 
 ADVERSE_EVENTS = (
     (
@@ -243,6 +227,7 @@ def build_demo(url: str, seed: int = DEMO_SEED) -> DemoSummary:
     from atopic.registry.db import make_engine, session_factory, transaction, upgrade
     from atopic.registry.models import Study, Subject
     from atopic.registry.users import add_user, create_first_admin
+    from atopic.trial.design import load_design
 
     engine = make_engine(url)
     upgrade(engine)
@@ -260,12 +245,7 @@ def build_demo(url: str, seed: int = DEMO_SEED) -> DemoSummary:
         for code, name in SITES:
             svc.add_site(session, admin, code, name)
         study = svc.create_study(session, admin, STUDYID, "Demo MSC trial", DESIGN_TOML)
-        design = rnd.RandomizationDesign(
-            arms=tuple((code, 1) for code in ARMS),
-            strata={"IGA": ("3", "4")},
-            block_sizes=(3, 6),
-            list_length=SUBJECTS,
-        )
+        design = rnd.RandomizationDesign(**load_design(DESIGN_TOML).randomization_plan())
         rnd.setup_randomization(session, admin, study.id, design, seed)
 
     investigator = Actor("investigator", "investigator")
