@@ -346,7 +346,7 @@ t0 <- proc.time()[["elapsed"]]
 f <- gls(CHG ~ TRT01P * AVISIT + BASE * AVISIT, data = d,
          correlation = corSymm(form = ~ AVISITN | USUBJID),
          weights = varIdent(form = ~ 1 | AVISIT), method = "REML")
-cat(proc.time()[["elapsed"]] - t0, logLik(f), "\\n")
+cat(proc.time()[["elapsed"]] - t0, format(as.numeric(logLik(f)), digits = 15), "\\n")
 """
         result = subprocess.run(
             ["Rscript", "-e", script], capture_output=True, text=True, check=True
