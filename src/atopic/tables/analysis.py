@@ -16,7 +16,7 @@ used as covariates and strata); ICE and ICEFL in BDS (intercurrent events).
 
 from __future__ import annotations
 
-from atopic.tables.collected import AESEV, SEX, TOXGR
+from atopic.tables.collected import ACN, AESEV, SEX, TOXGR
 from atopic.tables.schema import YES, YES_NO, Table, date, integer, number, text
 
 AGE_PHASES: tuple[str, ...] = ("infancy", "childhood", "adolescence_adulthood", "old_age")
@@ -47,6 +47,7 @@ ADSL = Table(
         date("TRTSDT", "Date of First Exposure to Treatment"),
         date("TRTEDT", "Date of Last Exposure to Treatment"),
         text("ITTFL", "Intent-To-Treat Population Flag", required=True, allowed=YES_NO),
+        text("FASFL", "Full Analysis Set Population Flag", allowed=YES_NO),
         text("SAFFL", "Safety Population Flag", required=True, allowed=YES_NO),
         text("PPROTFL", "Per-Protocol Population Flag", allowed=YES_NO),
         number("AGE", "Age", required=True),
@@ -130,6 +131,7 @@ ADAE = Table(
         text("AETOXGR", "Standard Toxicity Grade", allowed=TOXGR),
         text("AESER", "Serious Event", allowed=YES_NO),
         text("AEREL", "Causality"),
+        text("AEACN", "Action Taken with Study Treatment", allowed=ACN),
         date("ASTDT", "Analysis Start Date"),
         date("AENDT", "Analysis End Date"),
         integer("ASTDY", "Analysis Start Relative Day"),

@@ -26,6 +26,16 @@ AESEV: tuple[str, ...] = ("MILD", "MODERATE", "SEVERE")
 """CDISC AESEV (C66769)."""
 TOXGR: tuple[str, ...] = ("1", "2", "3", "4", "5")
 """CDISC TOXGR (C87163): CTCAE grades 1-5, as text."""
+ACN: tuple[str, ...] = (
+    "DOSE INCREASED",
+    "DOSE NOT CHANGED",
+    "DOSE REDUCED",
+    "DRUG INTERRUPTED",
+    "DRUG WITHDRAWN",
+    "NOT APPLICABLE",
+    "UNKNOWN",
+)
+"""CDISC ACN (C66767): action taken with study treatment (AEACN)."""
 ROUTES: tuple[str, ...] = (
     "SUBCUTANEOUS",
     "INTRAVENOUS",
@@ -223,6 +233,7 @@ AE = Table(
         text("AETOXGR", "Standard Toxicity Grade", allowed=TOXGR),
         text("AESER", "Serious Event", allowed=YES_NO),
         text("AEREL", "Causality"),
+        text("AEACN", "Action Taken with Study Treatment", allowed=ACN),
         dtc("AESTDTC", "Start Date/Time of Adverse Event"),
         dtc("AEENDTC", "End Date/Time of Adverse Event"),
     ),

@@ -90,3 +90,15 @@ def test_teae_by_soc_and_pt_keeps_uncoded_terms() -> None:
     assert (
         ard.value(frame, "AE-SOCPT", "events", group="PBO", subgroup="AEDECOD", subgrpval=pt) == 2
     )
+
+
+def test_withdrawals_are_counted_from_aeacn_when_it_is_collected() -> None:
+    adae = ADAE.with_columns(
+        pl.Series("AEACN", ["DOSE NOT CHANGED", "DRUG WITHDRAWN", None, None, None, None, None])
+    )
+    frame = ard.to_frame(safety.teae_overview(ADSL, adae))
+    assert ard.value(frame, "AE-OVERVIEW", "n", paramcd="WD", group="PBO") == 1
+    assert ard.value(frame, "AE-OVERVIEW", "n", paramcd="WD", group="HIGH") == 0
+    empty = ard.to_frame(safety.teae_overview(ADSL, ADAE.with_columns(pl.lit(None).alias("AEACN"))))
+    wd = empty.filter((pl.col("PARAMCD") == "WD") & (pl.col("STAT") == "n"))
+    assert wd.get_column("VALUEC").unique().to_list() == ["not collected"]

@@ -223,3 +223,16 @@ def test_per_protocol_needs_treatment_as_planned_baseline_and_primary_visit(desi
     out = derive_var_pprotfl(adsl, records, ex, design)
     # B got another arm; C has no week-12 IGA; D was not dosed.
     assert by_key(out, ["USUBJID"], "PPROTFL") == {"A": "Y", "B": "N", "C": "N", "D": "N"}
+
+
+def test_fasfl_is_randomized_and_treated() -> None:
+    from atopic.trial.derive.adsl import derive_var_fasfl
+
+    frame = pl.DataFrame(
+        {
+            "USUBJID": ["A", "B", "C", "D"],
+            "ITTFL": ["Y", "Y", "N", "N"],
+            "SAFFL": ["Y", "N", "Y", "N"],
+        }
+    )
+    assert derive_var_fasfl(frame).get_column("FASFL").to_list() == ["Y", "N", "N", "N"]

@@ -63,6 +63,20 @@ class Options:
     mmrm_df: str = "kenward-roger"
     mcpmod_models: dict[str, object] | None = None
     """Candidate models with guesstimates; None: ``default_candidates(max dose)``."""
+    endpoints: tuple[str, ...] | None = None
+    """Only these endpoint ids (responder and continuous analyses); None: every endpoint."""
+    descriptive: bool = True
+    """Disposition, demographics and observed summaries by visit."""
+    safety: bool = True
+    biomarkers: bool = True
+    all_visits: bool = True
+    """Responder rates at every post-baseline visit (False: only at the endpoint's visit)."""
+    sensitivity: bool = True
+    """Observed-case and LOCF responder analyses, ANCOVA after LOCF, trend test, subgroups."""
+    mi: bool = True
+    mmrm: bool = True
+    dose_response: bool = True
+    """MCP-Mod. A virtual trial (``atopic.simulate.trials``) turns off what it does not need."""
 
 
 def default_candidates(max_dose: float) -> dict[str, object]:
@@ -131,6 +145,17 @@ def _tag(ard_rows: list[ArdRow], analysis: str | None = None, **keys: str) -> li
     return [replace(r, **({"ANALYSIS": analysis} if analysis else {}), **keys) for r in ard_rows]
 
 
+def _selected(design: Design, opts: Options, kind: str) -> list[Endpoint]:
+    """The design's endpoints of ``kind`` that the options select, in design order."""
+    chosen = opts.endpoints
+    if chosen is not None:
+        ids_ = [e.id for e in design.endpoints]
+        for ident in chosen:
+            if ident not in ids_:
+                raise InvalidInput(SUBJECT, "endpoints", ident, "one of " + ", ".join(ids_))
+    return [e for e in design.endpoints if e.kind == kind and (chosen is None or e.id in chosen)]
+
+
 def responders(
     adsl: pl.DataFrame, bds: pl.DataFrame, design: Design, opts: Options
 ) -> list[ArdRow]:
@@ -141,11 +166,13 @@ def responders(
     control = design.control.label
     strata = strata_columns(design)
     doses = {arm.label: arm.dose for arm in design.arms}
-    for endpoint in (e for e in design.endpoints if e.kind == "responder"):
+    for endpoint in _selected(design, opts, "responder"):
         subjects = _subjects(adsl, design, endpoint.population)
         column = _crit_column(design, endpoint.paramcd, endpoint.criterion or "")
         name = endpoint.criterion or endpoint.id
         visits = [v.avisit for v in design.post_baseline]
+        if not opts.all_visits:
+            visits = [endpoint.avisit or visits[-1]]
         for visit in visits:
             data = _evaluated(_records(bds, subjects, endpoint.paramcd, "ANL01FL", [visit]), column)
             if data.is_empty():
@@ -160,6 +187,8 @@ def responders(
             )
             out += with_estimand(result.ard(name, visit), "composite")
         visit = endpoint.avisit or visits[-1]
+        if not opts.sensitivity:
+            continue
         for flag, estimand in (("ANL03FL", "observed"), ("ANL02FL", "locf")):
             data = _evaluated(_records(bds, subjects, endpoint.paramcd, flag, [visit]), column)
             if not data.is_empty():
@@ -224,14 +253,14 @@ def continuous(
     control = design.control.label
     strata = strata_columns(design)
     post = [v.avisit for v in design.post_baseline]
-    for endpoint in (e for e in design.endpoints if e.kind == "continuous"):
+    for endpoint in _selected(design, opts, "continuous"):
         subjects = _subjects(adsl, design, endpoint.population)
         variable = endpoint.variable or "CHG"
         visit = endpoint.avisit or post[-1]
         for flag, analysis, estimand in (
             ("ANL01FL", ids.ANCOVA, "observed"),
             ("ANL02FL", ids.ANCOVA_LOCF, "locf"),
-        ):
+        )[: 2 if opts.sensitivity else 1]:
             fit = ancova(
                 _records(bds, subjects, endpoint.paramcd, flag, [visit]),
                 control=control,
@@ -241,6 +270,8 @@ def continuous(
                 conf_level=opts.conf_level,
             )
             out += with_estimand(fit.ard(_param(endpoint), visit, analysis=analysis), estimand)
+        if not opts.mi:
+            continue
         # NRI rows (responder criteria of the same parameter) hold no value: for a continuous
         # analysis they are absent visits, which is what PHANTOM says.
         records = _records(bds, subjects, endpoint.paramcd, "ANL01FL", post).with_columns(
@@ -279,7 +310,7 @@ def mmrm(adsl: pl.DataFrame, bds: pl.DataFrame, design: Design, opts: Options) -
     frames = []
     post = [v.avisit for v in design.post_baseline]
     seen: set[str] = set()
-    for endpoint in (e for e in design.endpoints if e.kind == "continuous"):
+    for endpoint in _selected(design, opts, "continuous"):
         if _param(endpoint) in seen:
             continue
         seen.add(_param(endpoint))
@@ -309,7 +340,7 @@ def dose_response(
     adjusted for BASE and the strata; None when the design has fewer than 3 doses plus placebo
     (MCP-Mod's minimum, reference/trials.md)."""
     doses = sorted({arm.dose for arm in design.arms})
-    endpoint = next((e for e in design.endpoints if e.kind == "continuous"), None)
+    endpoint = next(iter(_selected(design, opts, "continuous")), None)
     if endpoint is None or len(doses) < 4 or doses[0] != 0:
         return None
     subjects = _subjects(adsl, design, endpoint.population)
@@ -362,7 +393,7 @@ def summaries(adsl: pl.DataFrame, bds: pl.DataFrame, design: Design) -> list[Ard
     arms = arm_labels(design)
     out: list[ArdRow] = []
     randomized = adsl.filter(pl.col("ITTFL") == "Y")
-    for flag in ("ITTFL", "SAFFL", "PPROTFL"):
+    for flag in ("ITTFL", "FASFL", "SAFFL", "PPROTFL"):
         if flag in adsl.columns:
             out += descriptive.summarise_categorical(
                 randomized, flag, analysis=ids.DISP, order=arms, levels=("Y", "N")
@@ -401,13 +432,18 @@ def analyze(
     opts = opts or Options()
     arms = arm_labels(design)
     out: list[ArdRow] = []
-    out += summaries(adsl, bds, design)
+    if opts.descriptive:
+        out += summaries(adsl, bds, design)
     out += responders(adsl, bds, design, opts)
     out += continuous(adsl, bds, design, opts)
-    out += biomarkers(adsl, bds, design, opts)
-    out += safety.teae_overview(adsl, adae, order=arms)
-    out += safety.teae_by_soc_pt(adsl, adae, order=arms)
-    frames = [to_frame(out), mmrm(adsl, bds, design, opts).select(COLUMNS)]
-    if (mcp := dose_response(adsl, bds, design, opts)) is not None:
+    if opts.biomarkers:
+        out += biomarkers(adsl, bds, design, opts)
+    if opts.safety:
+        out += safety.teae_overview(adsl, adae, order=arms)
+        out += safety.teae_by_soc_pt(adsl, adae, order=arms)
+    frames = [to_frame(out)]
+    if opts.mmrm:
+        frames.append(mmrm(adsl, bds, design, opts).select(COLUMNS))
+    if opts.dose_response and (mcp := dose_response(adsl, bds, design, opts)) is not None:
         frames.append(mcp.select(COLUMNS))
     return pl.concat(frames, how="vertical_relaxed")

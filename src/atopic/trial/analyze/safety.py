@@ -7,7 +7,8 @@ Conventions (decided once, here; ICH E3 section 12.2 and the FDA/PHUSE standard 
       counts once under Headache and once under its SOC); ``events`` counts records.
     * Terms not yet coded (AEDECOD or AEBODSYS null) are counted under "Uncoded": never dropped.
     * AEs leading to withdrawal need AEACN (action taken, "DRUG WITHDRAWN") in ADAE or DCSREAS
-      ("ADVERSE EVENT") in ADSL; when neither is collected the ARD row is null with that reason.
+      ("ADVERSE EVENT") in ADSL; when neither is collected (AEACN absent or empty on every
+      event) the ARD row is null with that reason.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def teae_overview(
         "SEVERE": pl.col("AESEV") == "SEVERE" if "AESEV" in teae.columns else None,
         "WD": None,
     }
-    if "AEACN" in teae.columns:
+    if "AEACN" in adae.columns and adae.get_column("AEACN").null_count() < adae.height:
         filters["WD"] = pl.col("AEACN") == "DRUG WITHDRAWN"
     elif "DCSREAS" in adsl.columns:
         withdrew = adsl.filter(pl.col("DCSREAS") == "ADVERSE EVENT").get_column("USUBJID")

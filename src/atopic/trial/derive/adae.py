@@ -51,6 +51,7 @@ ADAE_ORDER: tuple[str, ...] = (
     "AETOXGR",
     "AESER",
     "AEREL",
+    "AEACN",
     "ASTDT",
     "AENDT",
     "ASTDY",

@@ -62,6 +62,7 @@ ADSL_ORDER: tuple[str, ...] = (
     "TRTSDT",
     "TRTEDT",
     "ITTFL",
+    "FASFL",
     "SAFFL",
     "PPROTFL",
     "AGE",
@@ -168,6 +169,19 @@ def derive_var_saffl(dataset: Any, new_var: str = "SAFFL") -> Any:
     require(frame, "ADSL", ("TRTSDT",), f"to derive {new_var}")
     out = frame.with_columns(
         nw.when(nw.col("TRTSDT").is_null()).then(text("N")).otherwise(text("Y")).alias(new_var)
+    )
+    return give_back(out, native)
+
+
+def derive_var_fasfl(dataset: Any, new_var: str = "FASFL") -> Any:
+    """FASFL = "Y" for randomized subjects who received study treatment (ITTFL and SAFFL "Y"),
+    else "N": the full analysis set of ICH E9 section 5.2.1, which may leave out randomized
+    subjects never treated when the reason cannot depend on the treatment (blinded trials)."""
+    frame, native = as_narwhals(dataset)
+    require(frame, "ADSL", ("ITTFL", "SAFFL"), f"to derive {new_var}")
+    both = (nw.col("ITTFL") == "Y") & (nw.col("SAFFL") == "Y")
+    out = frame.with_columns(
+        nw.when(both.fill_null(False)).then(text("Y")).otherwise(text("N")).alias(new_var)
     )
     return give_back(out, native)
 

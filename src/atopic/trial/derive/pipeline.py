@@ -38,6 +38,7 @@ from atopic.trial.derive.adsl import (
     ADSL_ORDER,
     derive_var_age,
     derive_var_agegr1,
+    derive_var_fasfl,
     derive_var_ittfl,
     derive_var_pprotfl,
     derive_var_saffl,
@@ -86,6 +87,7 @@ def _core(tables: Mapping[str, Any], design: Design) -> tuple[Any, pl.DataFrame]
     core = derive_vars_trtp(core, design.arms)
     core = derive_vars_trtdt(core, ex)
     core = derive_var_saffl(core)
+    core = derive_var_fasfl(core)
     core = derive_vars_trta(core, ex, design.arms)
     core = derive_var_age(core)
     core = checkpoint(derive_var_agegr1(core))

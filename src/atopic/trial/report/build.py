@@ -93,6 +93,7 @@ def disposition(ard: pl.DataFrame, ctx: ReportContext) -> Section | None:
         row_keys=("SUBGROUP",),
         row_label=lambda k: {
             "ITTFL": "Intent to treat",
+            "FASFL": "Full analysis set",
             "SAFFL": "Safety",
             "PPROTFL": "Per protocol",
         }.get(k[0], k[0]),
