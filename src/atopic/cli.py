@@ -372,6 +372,7 @@ def _ensure_demo(url: str) -> None:
 
 from atopic.cli_export import export  # noqa: E402  (registered last: the registry's commands)
 from atopic.cli_registry import db, users  # noqa: E402
+from atopic.cli_simulate import simulate  # noqa: E402
 from atopic.cli_synth import synth  # noqa: E402
 from atopic.cli_trial import analyze  # noqa: E402
 
@@ -380,6 +381,7 @@ main.add_command(analyze)
 main.add_command(users)
 main.add_command(export)
 main.add_command(synth)
+main.add_command(simulate)
 
 
 if __name__ == "__main__":  # pragma: no cover
