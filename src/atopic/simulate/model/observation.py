@@ -16,10 +16,11 @@ Rater noise (one rating of the latent EASI)
     ``sr^2 = between_sd^2 (1 - icc) / icc``: the intra-rater ICC of log EASI is ``icc`` when the
     between-patient SD of log EASI is ``between_sd``. Capped at 72.
 
-Defaults: ``icc`` 0.8 (EASI intra-rater ICC about 0.7-0.9, simulation.md); ``between_sd`` 0.4,
-about the SD of log baseline EASI of ``miyano2021`` patients with EASI >= 16 (0.38 in a seeded
-sample of 20,000; ``tests/simulate/model/test_observation.py`` recomputes it); fluctuation SD
-0.15 and 2 weeks are priors for calibration, not estimates.
+Defaults: ``icc`` 0.8 (EASI intra-rater ICC about 0.7-0.9, simulation.md); ``between_sd`` 0.32,
+the SD of log baseline EASI of ``miyano2021`` patients with EASI >= 16 (a trial's usual entry
+criterion; 0.316 in a sample of 20,000 with seed 2026, ``tests/simulate/model/test_observation.py``
+recomputes it on a smaller sample); fluctuation SD 0.15 and 2 weeks are priors for calibration,
+not estimates.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Variability:
     fluctuation_sd: float = 0.15
     fluctuation_weeks: float = 2.0
     icc: float = 0.8
-    between_sd: float = 0.4
+    between_sd: float = 0.32
 
     def __post_init__(self) -> None:
         limits = {

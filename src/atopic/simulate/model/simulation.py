@@ -296,10 +296,12 @@ def biomarkers(course: Course) -> dict[str, np.ndarray]:
 
     ``ifng_il4_ratio``: IFN-g / IL-4 (levels, not blockade-adjusted); ``th2_activity``: effective
     IL-4 + IL-13 (the type-2 signal after any blockade, model units; drives IgE in the
-    observation model); ``tslp``: TSLP level; ``barrier``: barrier integrity s (0-1).
+    observation model); ``tslp``: TSLP level; ``barrier``: barrier integrity s (0-1). A visit at
+    week 0 is the pre-dose baseline: no blockade there.
     """
     y = np.moveaxis(course.states, 2, 0)
-    e = course.effects.reshape(9, 1, 1)
+    on = (course.weeks > 0)[None, None, :]
+    e = np.where(on, course.effects.reshape(9, 1, 1), _NO_DRUG.reshape(9, 1, 1))
     il4e, il13e, *_ = effective(y, e)
     return {
         "ifng_il4_ratio": course.state("ifng") / course.state("il4"),
