@@ -335,6 +335,26 @@ def test_dose_ranging_run_writes_a_dose_response_figure(tmp_path: Path) -> None:
     assert pl.read_csv(paths["summary.csv"]).height == 4
 
 
+def test_mmrm_and_ratio_endpoints_use_their_own_tests() -> None:
+    result = simulate_trials(
+        EXAMPLES / "design.toml",
+        n_trials=2,
+        seed=3,
+        subjects=45,
+        endpoints=["EASI-PCHG-W12", "IGE-RATIO-W12"],
+        continuous="mmrm",
+    )
+    tests = dict(result.results.select("ENDPOINT", "TEST").unique().iter_rows())
+    assert tests == {"EASI-PCHG-W12": "MMRM", "IGE-RATIO-W12": "GMR-ANCOVA"}
+    assert dict(result.results.select("ENDPOINT", "ESTIMAND").unique().iter_rows()) == {
+        "EASI-PCHG-W12": "mar",
+        "IGE-RATIO-W12": "observed",
+    }
+    assert result.results.get_column("P_VALUE").is_not_null().all()
+    ratios = result.results.filter(pl.col("ENDPOINT") == "IGE-RATIO-W12").get_column("ESTIMATE")
+    assert (ratios > 0).all()
+
+
 # --- the generator is pluggable -----------------------------------------------------------------
 
 

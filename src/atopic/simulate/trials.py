@@ -31,7 +31,9 @@ Which test makes a replicate "significant" (decided once, here)
 
 Speed: replicates are processed in chunks. A chunk generates each replicate's collected tables,
 gives its subjects distinct USUBJIDs (``R0000012-`` + the generator's USUBJID; the replicate key
-is read back from this prefix), derives ADSL/BDS/ADAE once over the stacked tables, then runs
+is read back from this prefix), leaves out what no selected analysis reads (``trim_tables``: AE,
+QS instruments and LB tests of other parameters), derives ADSL/BDS once over the stacked
+tables, then runs
 ``atopic.trial.analyze.run.analyze`` restricted to one endpoint (``Options(endpoints=...)``) per
 replicate. Chunks run on an engine of ``atopic.simulate.engines``.
 
@@ -55,14 +57,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
 import polars as pl
 
 from atopic.errors import Described, InvalidInput
+from atopic.instruments import INSTRUMENTS
 from atopic.simulate.engines import check_engine, replicate_seeds, run_tasks
 from atopic.simulate.params import Dropout, Effects, Rescue
 from atopic.simulate.synth import synthesize
 from atopic.trial import analyses as ids
 from atopic.trial.analyze.run import Options, analyze
+from atopic.trial.derive.params import PARAMETER
 from atopic.trial.derive.pipeline import derive_all
 from atopic.trial.design import Design, Endpoint, load_design
 
@@ -365,6 +370,40 @@ def stack_replicates(
     return {name: pl.concat(frames, how="vertical_relaxed") for name, frames in parts.items()}
 
 
+BASELINE_PARAMETERS: tuple[str, ...] = ("EASI", "IGA")
+"""Parameters always derived: ADSL's baseline severity (BLEASI, BLIGA)."""
+
+
+def needed_parameters(design: Design, endpoints: Sequence[str]) -> set[str]:
+    """BDS parameters the analyses of ``endpoints`` read: theirs, the strata's, and
+    ``BASELINE_PARAMETERS``."""
+    chosen = {e.paramcd for e in design.endpoints if e.id in endpoints}
+    strata = {s.paramcd for s in design.randomization.strata if s.paramcd}
+    return chosen | strata | set(BASELINE_PARAMETERS)
+
+
+def trim_tables(
+    tables: Mapping[str, pl.DataFrame], parameters: set[str]
+) -> dict[str, pl.DataFrame]:
+    """The collected tables without what no selected analysis reads: AE (safety is not
+    simulated), the QS rows of instruments and the LB rows of tests of other parameters.
+    Derivations are per subject and parameter, so the analysed records are unchanged (a test
+    compares them with the untrimmed derivation)."""
+    params = [PARAMETER[p] for p in parameters if p in PARAMETER]
+    qscat = {INSTRUMENTS[p.instrument].qscat for p in params if p.instrument}
+    lbtest = {p.lbtestcd for p in params if p.lbtestcd}
+    out = {}
+    for name, frame in tables.items():
+        if name == "AE":
+            continue
+        if name == "QS":
+            frame = frame.filter(pl.col("QSCAT").is_in(sorted(qscat)))
+        elif name == "LB":
+            frame = frame.filter(pl.col("LBTESTCD").is_in(sorted(lbtest)))
+        out[name] = frame
+    return out
+
+
 def _replicate(column: str = "USUBJID") -> pl.Expr:
     return pl.col(column).str.slice(1, 7).cast(pl.Int64).alias("REPLICATE")
 
@@ -375,11 +414,16 @@ def derive_replicates(
     n_subjects: int,
     replicates: Sequence[int],
     seeds: Sequence[int],
+    parameters: set[str] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """ADSL, BDS, ADAE and REJECTS of several replicates, derived in one ``derive_all`` call;
-    each table gains REPLICATE (read from the USUBJID prefix)."""
+    each table gains REPLICATE (read from the USUBJID prefix). With ``parameters``, the tables
+    are trimmed to them first (``trim_tables``; ADAE is then empty)."""
     tables = stack_replicates(generator, design, n_subjects, replicates, seeds)
+    if parameters is not None:
+        tables = trim_tables(tables, parameters)
     derived = derive_all(tables, design)
+    derived.setdefault("ADAE", pl.DataFrame({"USUBJID": []}, schema={"USUBJID": pl.String}))
     out = {}
     for name in ("ADSL", "BDS", "ADAE"):
         out[name] = pl.DataFrame(derived[name]).with_columns(_replicate())
@@ -506,7 +550,8 @@ def run_chunk(chunk: Chunk) -> pl.DataFrame:
     """Generate, derive (once) and analyse the chunk's replicates: rows of ``RESULT_SCHEMA``."""
     design = scenario_design(chunk.design, chunk.scenario)
     n = chunk.scenario.subjects
-    derived = derive_replicates(chunk.generator, design, n, chunk.replicates, chunk.seeds)
+    needed = needed_parameters(design, chunk.settings.endpoints)
+    derived = derive_replicates(chunk.generator, design, n, chunk.replicates, chunk.seeds, needed)
     parts = {
         name: derived[name].partition_by("REPLICATE", as_dict=True, include_key=False)
         for name in ("ADSL", "BDS", "ADAE")
@@ -533,6 +578,8 @@ def run_chunk(chunk: Chunk) -> pl.DataFrame:
                 )
             except InvalidInput as problem:
                 error = problem.message
+            except (np.linalg.LinAlgError, ArithmeticError) as problem:
+                error = f"{type(problem).__name__}: {problem}"
             for row in _endpoint_rows(ard, error, endpoint, design, chunk.settings):
                 row |= {
                     "SCENARIO": chunk.index,
