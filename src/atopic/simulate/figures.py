@@ -54,7 +54,7 @@ def _primary(summary: pl.DataFrame, run: TrialResults) -> list[str]:
 def trajectories(bds: pl.DataFrame, arms: list[str], visits: list[str]) -> Figure:
     """EASI of every virtual patient of one replicate over the visits, a panel per arm."""
     figure = spaghetti(bds, paramcd="EASI", arms=arms, visits=visits)
-    figure.suptitle("Virtual patients: EASI by visit (one virtual trial, observed values)")
+    figure.suptitle("Virtual patients: EASI by visit (one virtual trial, observed values)", y=1.04)
     return figure
 
 
