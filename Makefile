@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo tour test lint bench clean postgres chromium validate r
+.PHONY: demo tour test lint bench clean postgres chromium java validate r
 
 $(BIN)/atopic: pyproject.toml
 	$(PYTHON) -m venv $(VENV) || (apt-get install -y python3-venv && $(PYTHON) -m venv $(VENV))
@@ -55,7 +55,13 @@ chromium:
 	@test -x /usr/bin/chromium || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-test: lint postgres chromium
+# The Spark engine's test runs PySpark in local mode, which needs a Java runtime (17 or later).
+java:
+	@command -v java >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		default-jre-headless >/dev/null)
+
+test: lint postgres chromium java
 	$(BIN)/pytest -n 2 -q
 
 bench: $(BIN)/atopic

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from polars.testing import assert_frame_equal
 
@@ -11,11 +9,10 @@ from atopic.simulate.trials import simulate_trials
 from atopic.trial.design import load_design
 from tests.simulate.test_trials import SMALL
 
-pytest.importorskip("pyspark")
+# No skip: `make test` installs PySpark (dev extra) and a Java runtime (Makefile `java`).
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
-    pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java"),
 ]
 
 
