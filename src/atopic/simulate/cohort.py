@@ -99,6 +99,11 @@ def _candidates(design: Design, kind: str, values: np.ndarray) -> np.ndarray:
     return keep
 
 
+def admissible_grades(design: Design) -> np.ndarray:
+    """Which baseline vIGA-AD grades 0-4 fall in a level of every IGA stratum, (5,) bool."""
+    return _candidates(design, "baseline", np.arange(5, dtype=float))
+
+
 def draw_cohort(
     design: Design,
     rng: np.random.Generator,
@@ -108,8 +113,13 @@ def draw_cohort(
     ages: tuple[int, int],
     start_day: int,
     enrolment_days: int,
+    iga0: np.ndarray | None = None,
 ) -> Cohort:
-    """Draw ``n`` subjects and randomize them (module docstring for the rules)."""
+    """Draw ``n`` subjects and randomize them (module docstring for the rules).
+
+    ``iga0``: baseline vIGA-AD grades decided elsewhere (e.g. by the QSP generator's screening;
+    each must be in ``admissible_grades``); None draws them with ``IGA_WEIGHTS``.
+    """
     age_values = np.arange(ages[0], ages[1] + 1)
     phases = phase_of(age_values.astype(float))
     age_ok = np.ones(age_values.shape, dtype=bool)
@@ -132,14 +142,20 @@ def draw_cohort(
     female_p = 0.5 if sex_ok.all() else (1.0 if sex_ok[0] else 0.0)
     female = rng.random(n) < female_p
 
-    grades = np.arange(5, dtype=float)
-    grade_ok = _candidates(design, "baseline", grades)
+    grade_ok = admissible_grades(design)
     if not grade_ok.any():
         raise InvalidInput(
             "synth", "randomization.strata", "IGA", "levels holding a vIGA-AD grade 0-4"
         )
-    gw = np.asarray([IGA_WEIGHTS[g] for g in range(5)]) * grade_ok
-    iga0 = rng.choice(5, size=n, p=gw / gw.sum())
+    if iga0 is None:
+        gw = np.asarray([IGA_WEIGHTS[g] for g in range(5)]) * grade_ok
+        iga0 = rng.choice(5, size=n, p=gw / gw.sum())
+    else:
+        iga0 = np.asarray(iga0, dtype=np.int64)
+        if iga0.shape != (n,) or np.any((iga0 < 0) | (iga0 > 4)) or not grade_ok[iga0].all():
+            raise InvalidInput(
+                "synth", "iga0", "grades outside the strata", "grades 0-4 in the design's strata"
+            )
 
     site = rng.choice(len(site_weights), size=n, p=site_weights)
     day0 = np.sort(start_day + rng.integers(0, max(1, enrolment_days), size=n))

@@ -100,7 +100,28 @@ def simulate_course(
     noise = rng.normal(0.0, effects.noise_sd, size=(n, v))
     noise[:, 0] = 0.0
     raw = s0[:, None] * (1.0 - reduction[:, None] * onset) + noise
+    return finish_course(design, rng, day, raw, s0, d_max[:, None] * onset, dropout, rescue)
 
+
+def finish_course(
+    design: Design,
+    rng: np.random.Generator,
+    day: np.ndarray,
+    raw: np.ndarray,
+    s0: np.ndarray,
+    drug: np.ndarray,
+    dropout: Dropout,
+    rescue: Rescue,
+) -> Course:
+    """Missed visits, rescue, dropout and itch around a latent severity path drawn elsewhere.
+
+    ``day``: study day of each scheduled visit; ``raw``: latent severity before rescue (subjects
+    x visits, clipped to [0, 1] here); ``s0``: baseline severity; ``drug``: the product's
+    fractional effect at each visit (kept in ``Course.drug``). ``simulate_course`` draws ``raw``
+    from the latent-severity model; the QSP generator (``atopic.simulate.qsp``) from the
+    mechanistic model.
+    """
+    n, v = raw.shape
     missed = rng.random((n, v)) < dropout.missed_visit
     missed[:, 0] = False
     target_weeks = (np.asarray([x.target for x in design.visits]) - 1) / 7.0
@@ -148,7 +169,7 @@ def simulate_course(
         itch=itch,
         observed=observed,
         s0=s0,
-        drug=d_max[:, None] * onset,
+        drug=drug,
         rescue=rescued_at,
         reason=reason,
         end_day=end_day,

@@ -35,7 +35,7 @@ Reproducibility
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -552,6 +552,42 @@ def _tables(c: _Chunk) -> dict[str, pl.DataFrame]:
 
 
 # --- public API ---------------------------------------------------------------------------------
+
+
+def make_settings(
+    design: Design,
+    n_subjects: int,
+    *,
+    seed: int,
+    effects: Effects | None = None,
+    dropout: Dropout | None = None,
+    rescue: Rescue | None = None,
+    ages: tuple[int, int] = (18, 75),
+) -> Settings:
+    """The checked run settings of ``synthesize`` (for generators that reuse the table builders)."""
+    return _settings(design, n_subjects, seed, effects, dropout, rescue, ages, False)
+
+
+def chunk_tables(
+    settings: Settings,
+    cohort: Cohort,
+    course: Course,
+    rng: np.random.Generator,
+    *,
+    first: int,
+    builders: Mapping[str, Callable[[Any], pl.DataFrame]] | None = None,
+) -> dict[str, pl.DataFrame]:
+    """The tables of one chunk of subjects whose cohort and course were drawn elsewhere.
+
+    ``first``: index of the chunk's first subject in the trial (USUBJIDs number from
+    ``first + 1``); ``builders`` replaces the builder of some tables (called with the chunk,
+    whose ``cohort``, ``course``, ``rng``, ``ids``, ``domain`` and ``calendar`` they may use).
+    Text columns are Polars String.
+    """
+    ids = _subject_ids(settings.design.study.studyid, first + 1, len(cohort.arm), settings.width)
+    c = _Chunk(settings, cohort, course, ids, rng)
+    made = {name: (builders or {}).get(name, _BUILDERS[name])(c) for name in TABLES}
+    return {k: col.as_strings(v) for k, v in made.items()}
 
 
 def iter_synth(

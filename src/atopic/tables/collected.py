@@ -90,9 +90,24 @@ LAB_TESTS: tuple[str, ...] = (
     "CK",
     "CHOL",
     "TRIG",
+    "IFNGIL4R",
+    "TH2ACT",
+    "TSLP",
+    "BARRIER",
 )
 """CDISC LBTESTCD (C65047), subset: AD biomarkers (IgE, eosinophils, CCL17/TARC, LDH) and the
-safety panel of AD trials (haematology, liver, kidney, CK and lipids for JAK inhibitors)."""
+safety panel of AD trials (haematology, liver, kidney, CK and lipids for JAK inhibitors), plus
+sponsor-defined exploratory codes of the mechanistic simulator (``EXPLORATORY_LAB_UNITS``)."""
+EXPLORATORY_LAB_UNITS: dict[str, str] = {
+    "IFNGIL4R": "ratio",
+    "TH2ACT": "AU",
+    "TSLP": "AU",
+    "BARRIER": "%",
+}
+"""Sponsor-defined LBTESTCDs (at most 8 characters; not CDISC terms) for the exploratory
+biomarkers that ``atopic.simulate.qsp`` derives from the model states: IFN-g/IL-4 ratio, Th2
+activity (effective IL-4 + IL-13) and TSLP in the model's arbitrary units (AU), skin barrier
+integrity in % (100 x s)."""
 LAB_STANDARD_UNITS: tuple[str, ...] = (
     "IU/mL",
     "10^9/L",
@@ -107,6 +122,8 @@ LAB_STANDARD_UNITS: tuple[str, ...] = (
     "mg/dL",
     "%",
     "L/L",
+    "ratio",
+    "AU",
 )
 """CDISC UNIT (C71620), subset: the standard units of ``LAB_TESTS``."""
 
