@@ -17,7 +17,9 @@ than truncate or change:
 * whole numbers: at most 2^53 in magnitude (exact in a double); they carry the format ``F20.``
   which marks them as integers for reading back;
 * dates: SAS dates (days since 1960-01-01) with the format ``DATE9.``, from 1582-10-15 (the
-  Gregorian calendar SAS counts in) to 9999-12-31.
+  Gregorian calendar SAS counts in) to 9999-12-31;
+* a last row with every value missing when every variable is text: it is all blanks, which
+  readers (ReadStat, SAS) cannot tell from the blank padding at the end of the file.
 
 Character lengths are the longest value in the data (at least 1), as FDA asks. SDTM ``--DTC``
 variables are written as the ISO 8601 text they are; ADaM ``*DT`` variables as SAS dates.
@@ -35,7 +37,7 @@ from pathlib import Path
 
 import polars as pl
 
-from atopic.errors import InvalidInput
+from atopic.errors import Described, InvalidInput
 from atopic.interop.cdisc.metadata import POLARS_TYPES, DatasetSpec, Kind, dataset_spec
 
 NAME_MAX = 8
@@ -83,6 +85,15 @@ def check_xpt(frame: pl.DataFrame, spec: DatasetSpec) -> None:
         _check_label(spec.name, f"{variable.name} label", variable.label)
     for variable in spec.variables:
         _check_values(frame, spec.name, variable.name, variable.kind)
+    text_only = all(v.kind == "string" for v in spec.variables)
+    if text_only and frame.height and all(v is None for v in frame.row(frame.height - 1)):
+        raise InvalidInput(
+            f"{spec.name} row {frame.height}",
+            ", ".join(spec.names),
+            Described("every value missing"),
+            "a value in the last row when every variable is text (SAS transport v5 cannot "
+            "tell trailing blank rows from the padding of the file)",
+        )
 
 
 def write_xpt(
