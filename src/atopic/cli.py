@@ -382,7 +382,7 @@ main.add_command(users)
 main.add_command(export)
 main.add_command(synth)
 main.add_command(simulate)
-
+import atopic.cli_calibrate  # noqa: E402, F401  (registers `atopic simulate calibrate`)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -323,6 +323,14 @@ def run_arms(
         for k, values in biomarkers(course).items():
             markers[k][idx] = values[rows, pos]
     mech = 36.0 * states[:, :, 1] + 36.0 * (1.0 - states[:, :, 0])
+    return Observed(mech, *rate(mech, screened, variability), markers)
+
+
+def rate(
+    mech: np.ndarray, screened: Screened, variability: Variability
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Latent EASI, rated EASI and latent severity (n, visits) of a mechanistic EASI path whose
+    first column is the baseline (steps 2-4; visit 0 is the screening value itself)."""
     sd = variability.fluctuation_sd
     latent = np.minimum(mech * np.exp(screened.u - 0.5 * sd * sd), 72.0)
     latent[:, 0] = np.minimum(screened.baseline.easi * np.exp(screened.u[:, 0] - 0.5 * sd * sd), 72)
@@ -330,7 +338,7 @@ def run_arms(
     rated[:, 0] = screened.easi0
     severity = severity_of(rated)
     severity[:, 0] = screened.s0
-    return Observed(mech, latent, rated, severity, markers)
+    return latent, rated, severity
 
 
 def lab_values(
@@ -401,6 +409,7 @@ __all__ = [
     "iga_of",
     "lab_values",
     "lb_builder",
+    "rate",
     "run_arms",
     "screen",
     "severity_of",

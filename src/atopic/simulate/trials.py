@@ -174,7 +174,14 @@ class SynthGenerator:
         )
 
 
-GENERATORS: dict[str, Callable[[], PatientGenerator]] = {"synth": SynthGenerator}
+def _qsp() -> PatientGenerator:
+    """The mechanistic QSP generator (``atopic.simulate.qsp``; imported only when chosen)."""
+    from atopic.simulate.qsp import QSPGenerator
+
+    return QSPGenerator()
+
+
+GENERATORS: dict[str, Callable[[], PatientGenerator]] = {"synth": SynthGenerator, "qsp": _qsp}
 """Generators by name (``atopic simulate --generator NAME``); a model registers itself here."""
 
 
