@@ -26,7 +26,7 @@ from atopic.cli_registry import _as_option, _db_option, _engine, _factory, _Grou
 
 @click.group(
     cls=_Group,
-    short_help="Export the registry to collected tables, or to SDTM/ADaM-like XPT or Dataset-JSON.",
+    short_help="Export collected tables, or SDTM/ADaM as XPT or Dataset-JSON.",
 )
 def export() -> None:
     """Export registry data, with the logged-in user's role and blinding."""
