@@ -18,7 +18,7 @@ from atopic.errors import InvalidInput
 
 @click.group(
     invoke_without_command=True,
-    short_help="Virtual trials of a design: power, estimates, type I error, figures.",
+    short_help="Virtual trials of a design: power, estimates, type I error.",
 )
 @click.option(
     "--design",
