@@ -371,6 +371,7 @@ def _ensure_demo(url: str) -> None:
 
 
 from atopic.cli_export import export  # noqa: E402  (registered last: the registry's commands)
+from atopic.cli_import import import_  # noqa: E402
 from atopic.cli_registry import db, users  # noqa: E402
 from atopic.cli_simulate import simulate  # noqa: E402
 from atopic.cli_synth import synth  # noqa: E402
@@ -382,6 +383,7 @@ main.add_command(users)
 main.add_command(export)
 main.add_command(synth)
 main.add_command(simulate)
+main.add_command(import_)
 import atopic.cli_calibrate  # noqa: E402, F401  (registers `atopic simulate calibrate`)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -245,3 +245,35 @@ def _eager(frame: Any) -> Any:
     if isinstance(frame, pl.LazyFrame):
         return frame.collect()
     return frame
+
+
+@export.command(short_help="Write one subject's record as a FHIR R4 Bundle (JSON).")
+@_db_option
+@_as_option
+@click.option("--subject", "usubjid", required=True, metavar="USUBJID", help="The subject.")
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The Bundle's JSON file.",
+)
+def fhir(db: str, as_user: str | None, usubjid: str, out_file: Path) -> None:
+    """Write the record of USUBJID as a FHIR R4 Bundle (collection): Patient (pseudonymous),
+    Encounters, QuestionnaireResponses with their total-score Observations, MedicationAdministrations,
+    AdverseEvents, lab Observations (LOINC for IgE and eosinophils) and the Questionnaires.
+
+    Blinded as ``export tables``: without the allocation, doses carry no product, amount or lot.
+    """
+    from atopic.cli_import import instrument_schemas, score_items
+    from atopic.interop.fhir import subject_bundle
+
+    frames = _from_registry(db, as_user, None)
+    bundle = subject_bundle(frames, usubjid, instrument_schemas(), score_items)
+    text = bundle.model_dump_json(indent=2, exclude_none=True)
+    try:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(text + "\n", encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"could not write to {out_file}: {error}") from None
+    click.echo(f"{usubjid}\t{len(bundle.entry or [])} resources\t{out_file}")
