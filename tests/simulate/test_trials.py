@@ -471,7 +471,7 @@ def test_cli_writes_tables_figures_and_html(tmp_path: Path) -> None:
         (["--n-trials", "0"], "simulate n_trials must be a whole number from 1"),
         (["--n-trials", "2", "--sweep", "arms=1,2"], "simulate sweep must be one of subjects"),
         (["--n-trials", "2", "--engine", "dask"], "simulate engine must be one of local, spark"),
-        (["--n-trials", "2", "--generator", "qsp"], "simulate generator must be one of synth"),
+        (["--n-trials", "2", "--generator", "nosuch"], "simulate generator must be one of synth"),
     ],
 )
 def test_cli_refuses_bad_input_naming_field_value_and_allowed(

@@ -346,10 +346,23 @@ def objective(pool: Pool, model: Model, targets: Sequence[Target] = TARGETS) -> 
     return total
 
 
+BOUNDS: tuple[tuple[float, float], ...] = (
+    (math.log(1e-3), math.log(10.0)),
+    (math.log(1e-2), math.log(1e5)),
+    (-12.0, 12.0),
+    (math.log(1e-4), math.log(100.0)),
+    (math.log(0.1), math.log(104.0)),
+)
+"""Bounds of ``theta``: care 0.001-10, EC50 0.01-10^5 x10^6 cells, T-cell Emax logit +-12,
+barrier Emax 10^-4-100, half-life 0.1-104 weeks."""
+
+
 def with_parameters(model: Model, theta: Sequence[float]) -> Model:
     """The model with the fitted parameters set from ``theta`` (transformed scales, docstring)."""
-    care, ec50, tcell, barrier, half = (float(x) for x in theta)
-    e = float(np.clip(math.exp(ec50), 1e-3, 1e6))
+    care, ec50, tcell, barrier, half = (
+        float(np.clip(x, lo, hi)) for x, (lo, hi) in zip(theta, BOUNDS, strict=True)
+    )
+    e = math.exp(ec50)
     mech = model.mechanism.replace(
         tcell_ec50=e,
         barrier_ec50=e,
@@ -413,6 +426,7 @@ def fit(
         f,
         theta0,
         method="Nelder-Mead",
+        bounds=BOUNDS,
         options={"maxfev": max_evaluations, "xatol": 1e-3, "fatol": 1e-4},
     )
     best = with_parameters(model, result.x)
