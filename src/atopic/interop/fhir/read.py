@@ -70,10 +70,16 @@ def parse_bundle(data: str | bytes | Mapping[str, Any] | Bundle) -> Bundle:
         return Bundle.model_validate(dict(data))
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        loc = list(first["loc"])
+        subject = "Bundle"
+        if len(loc) > 2 and loc[0] == "entry" and loc[2] == "resource":
+            raw = data["entry"][loc[1]].get("resource", {})
+            subject = f"{raw.get('resourceType')}/{raw.get('id')}"
+            loc = loc[3:]
+        where = ".".join(str(p) for p in loc) or "resource"
         value = first.get("input")
         shown = value if isinstance(value, str | int | float | type(None)) else repr(value)[:80]
-        raise InvalidInput("Bundle", where, shown, f"valid FHIR R4 ({first['msg']})") from None
+        raise InvalidInput(subject, where, shown, f"valid FHIR R4 ({first['msg']})") from None
 
 
 def bundle_tables(
