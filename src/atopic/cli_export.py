@@ -1,6 +1,7 @@
 """``atopic export``: write the registry's collected tables (DM, EX, QS, LB, AE) to files, and
 the collected or analysis tables as CDISC submission datasets (``export sdtm`` / ``export adam``:
 SAS transport v5 or Dataset-JSON, with a define.xml; ``atopic.interop.cdisc``).
+``atopic export fhir`` writes one subject's record as a FHIR R4 Bundle (``atopic.interop.fhir``).
 
 ``atopic export tables --db URL --out DIR --format parquet|csv --as USERNAME [--study STUDYID]``
 logs in as USERNAME (password from ``ATOPIC_PASSWORD``, else asked for without echo; or, for
@@ -26,7 +27,7 @@ from atopic.cli_registry import _as_option, _db_option, _engine, _factory, _Grou
 
 @click.group(
     cls=_Group,
-    short_help="Export collected tables, or SDTM/ADaM as XPT or Dataset-JSON.",
+    short_help="Export collected tables, SDTM/ADaM (XPT, Dataset-JSON) or FHIR.",
 )
 def export() -> None:
     """Export registry data, with the logged-in user's role and blinding."""
