@@ -57,14 +57,14 @@ def load(factory: sessionmaker[Any], data: dict[str, Any], schemas: list[Any], *
 
 
 def nothing_imported(factory: sessionmaker[Any]) -> bool:
+    """No subject and no audited clinical write: the transaction left nothing behind."""
+    clinical = ("subject", "visit", "assessment", "assessment_item", "dose", "lab", "adverse_event")
     with factory() as session:
         subjects = session.scalar(select(func.count()).select_from(Subject))
-        changes = session.scalar(
-            select(func.count())
-            .select_from(AuditEntry)
-            .where(AuditEntry.table_name != "user_account")
+        writes = session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.table_name.in_(clinical))
         )
-    return subjects == 0 and changes is not None
+    return subjects == 0 and writes == 0
 
 
 @pytest.mark.parametrize(
@@ -185,3 +185,16 @@ def test_a_read_only_role_may_not_import(
     with pytest.raises(Forbidden, match="may not enrol"):
         load(factory, bundle_json, schemas, actor=Actor("monitor", "monitor"))
     assert nothing_imported(factory)
+
+
+def test_a_subject_already_enrolled_is_refused_by_its_patient(
+    bundle_json: dict[str, Any], schemas: list[Any], fresh_registry: Fresh
+) -> None:
+    _, factory = fresh_registry()
+    load(factory, bundle_json, schemas, pharmacist=PHARMACIST)
+    with pytest.raises(InvalidInput) as error:
+        load(factory, bundle_json, schemas, pharmacist=PHARMACIST)
+    assert error.value.subject == "Patient/patient: subject"
+    assert error.value.field == "usubjid"
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Subject)) == 1
