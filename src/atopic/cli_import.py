@@ -8,6 +8,11 @@ one transaction, so a refused Bundle leaves nothing behind. Doses can only be re
 pharmacist: give ``--pharmacist`` (password from ``ATOPIC_PHARMACIST_PASSWORD`` or a prompt)
 when the Bundle holds MedicationAdministrations.
 
+``atopic import redcap --export CSV --dictionary CSV --mapping TOML --out DIR`` maps a REDCap
+export to the collected tables DM, QS and LB (``atopic.interop.redcap``; item values checked by
+the instruments' own domains, ``item_accepts``) and writes them with rejects.csv and ignored.csv;
+nothing is written to the registry.
+
 This module also holds the wiring both FHIR commands share: ``instrument_schemas()`` (the
 instrument declarations as data for interop) and ``score_items`` (totals for the Observations).
 """
@@ -59,7 +64,7 @@ def score_items(
     return result.total, result.band
 
 
-@click.group("import", cls=_Group, short_help="Import records (FHIR R4 Bundles) into the registry.")
+@click.group("import", cls=_Group, short_help="Import records (FHIR R4 Bundles, REDCap exports).")
 def import_() -> None:
     """Import records into the registry, with the logged-in user's role; audited."""
 
@@ -118,3 +123,69 @@ def _authenticate(factory: Any, username: str) -> Any:
             "authentication failed for the pharmacist: wrong username or password, or disabled"
         )
     return actor
+
+
+def item_accepts(instrument: str, code: str, value: object) -> bool:
+    """Whether ``value`` is allowed for item ``code`` of ``instrument`` (``Instrument.name``),
+    by the item's own domain (``atopic.instruments``): the check ``atopic.interop.redcap`` uses."""
+    from atopic.instruments import INSTRUMENTS
+
+    spec = next(s for s in INSTRUMENTS.values() if s.name == instrument)
+    item = next(i for i in spec.items if i.code == code)
+    return item.domain.units(value) is not None
+
+
+@import_.command(short_help="Import a REDCap CSV export into collected tables (DM, QS, LB).")
+@click.option(
+    "--export",
+    "export_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The REDCap export (CSV, raw data, not labels).",
+)
+@click.option(
+    "--dictionary",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The project's data dictionary (CSV).",
+)
+@click.option(
+    "--mapping",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The mapping of REDCap fields and events to atopic items (TOML).",
+)
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet"]),
+    default="parquet",
+    show_default=True,
+    help="Format of dm, qs, lb (rejects.csv and ignored.csv are always CSV).",
+)
+def redcap(export_path: Path, dictionary: Path, mapping: Path, out: Path, fmt: str) -> None:
+    """Map a REDCap export to the collected tables DM, QS and LB in OUT, with rejects.csv (every
+    unmapped or invalid value, with the reason) and ignored.csv (columns the mapping ignores)."""
+    from atopic.interop.redcap import import_redcap, read_dictionary, read_export, read_mapping
+    from atopic.tables import check_table
+    from atopic.tables.collected import COLLECTED
+
+    schemas = instrument_schemas()
+    fields = read_dictionary(dictionary)
+    plan = read_mapping(mapping, fields, schemas)
+    result = import_redcap(read_export(export_path), fields, plan, schemas, accepts=item_accepts)
+    for name, frame in result.tables.items():
+        check_table(frame, COLLECTED[name])
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in result.tables.items():
+        target = out / f"{name.lower()}.{fmt}"
+        if fmt == "csv":
+            frame.write_csv(target)
+        else:
+            frame.write_parquet(target)
+    result.rejects.write_csv(out / "rejects.csv")
+    result.ignored.write_csv(out / "ignored.csv")
+    counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
+    click.echo(f"{result.values_in} values: {counts}")
+    click.echo(f"wrote {out}")
