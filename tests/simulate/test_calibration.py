@@ -1,10 +1,13 @@
 """atopic.simulate.calibration and ``atopic simulate calibrate``: the table holds every target with
 a Monte Carlo interval, the objective is a deterministic function of the parameters on a fixed
-pool (common random numbers), fitting lowers it, and the fitted model is saved and loads back."""
+pool (common random numbers), each target gets its study setting's background care, fitting
+lowers the objective and a multi-start fit returns its best start, the profile gives one finite
+row per grid point, and the fitted set is saved and loads back."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +18,7 @@ from atopic.cli import main
 from atopic.simulate import calibration as cal
 from atopic.simulate.model import population
 from atopic.simulate.qsp import load_model
-from atopic.simulate.targets import REGIMENS, TARGETS
+from atopic.simulate.targets import REGIMENS, SETTINGS, TARGETS
 
 
 @pytest.fixture(scope="module")
@@ -55,17 +58,97 @@ def test_the_objective_is_deterministic_and_fitting_lowers_it(pool: cal.Pool) ->
     result = cal.fit(pool, model, max_evaluations=25)
     assert result.start == pytest.approx(first)
     assert result.end < result.start
-    assert result.end == pytest.approx(cal.objective(pool, result.model))
+    again = cal.objective(pool, result.model, open_care=result.open_care)
+    assert result.end == pytest.approx(again)
     assert set(result.values) == set(cal.FIT_PARAMETERS)
+
+
+def test_a_multi_start_fit_returns_the_best_of_its_starts(pool: cal.Pool) -> None:
+    model = load_model()
+    result = cal.fit(pool, model, starts=3, seed=1, max_evaluations=8)
+    assert len(result.starts) == 3
+    ends = [s.end for s in result.starts]
+    assert result.end == min(ends)
+    for s in result.starts:
+        assert s.end <= s.start
+        assert s.evaluations >= 1
+    # the Latin-hypercube starts differ from the model's own values
+    assert result.starts[1].start != result.starts[0].start
+    again = cal.objective(pool, result.model, open_care=result.open_care)
+    assert again == pytest.approx(result.end)
+    assert result.starts_table().height == 3
+
+
+def test_fixed_parameters_stay_fixed(pool: cal.Pool) -> None:
+    result = cal.fit(pool, load_model(), max_evaluations=6, fixed={"tcell_emax": 0.4})
+    assert result.values["tcell_emax"] == pytest.approx(0.4)
+    with pytest.raises(cal.InvalidInput, match="fixed"):
+        cal.fit(pool, load_model(), max_evaluations=2, fixed={"nope": 1.0})
+
+
+def test_the_profile_has_one_finite_row_per_grid_point(pool: cal.Pool) -> None:
+    grid = (0.0, 0.5, 0.9)
+    prof = cal.profile(pool, load_model(), grid=grid, max_evaluations=4)
+    assert prof["tcell_emax_fixed"].to_list() == list(grid)
+    assert all(math.isfinite(x) for x in prof["objective"].to_list())
+    assert all(math.isfinite(x) for x in prof["effect_w12"].to_list())
+
+
+def test_the_product_effect_is_zero_without_a_product_effect(pool: cal.Pool) -> None:
+    model = load_model()
+    off = replace(
+        model,
+        mechanism=model.mechanism.replace(
+            tcell_emax=0.0, barrier_emax=0.0, tslp_emax=0.0, th2_emax=0.0
+        ),
+    )
+    assert cal.product_effect(pool, off, 12)[0] == pytest.approx(0.0, abs=1e-12)
+    assert cal.product_effect(pool, model, 12)[0] > 0
+
+
+def test_each_target_gets_its_settings_care(pool: cal.Pool) -> None:
+    model = load_model(care=0.4)
+    table = cal.calibration_table(pool, model, open_care=1.5)
+    by_id = {t.id: t for t in TARGETS}
+    assert {t.setting for t in TARGETS} == set(SETTINGS)
+    for row in table.iter_rows(named=True):
+        expected = 1.5 if by_id[row["target"]].setting == "open" else 0.4
+        assert row["care"] == expected, row["target"]
+    assert by_id["furestem2a-high-easi50"].setting == "open"
+    assert by_id["furestem3-msc-easi50"].setting == "blinded"
+    # the same regimen in the two settings: equal with one care, different with two
+    same = cal.calibration_table(pool, model)
+    rows = {r["target"]: r["simulated"] for r in same.iter_rows(named=True)}
+    assert rows["furestem2a-high-easi50"] == rows["furestem3-msc-easi50"]
+    rows = {r["target"]: r["simulated"] for r in table.iter_rows(named=True)}
+    assert rows["furestem2a-high-easi50"] > rows["furestem3-msc-easi50"]
+    # the open-label care moves only the open-label targets
+    other = cal.calibration_table(pool, model, open_care=0.8)
+    for a, b in zip(table.iter_rows(named=True), other.iter_rows(named=True), strict=True):
+        if by_id[a["target"]].setting == "blinded":
+            assert a["simulated"] == b["simulated"], a["target"]
 
 
 def test_parameters_round_trip() -> None:
     model = load_model(care=0.3)
-    theta = cal.parameters_of(model)
+    theta = cal.parameters_of(model, open_care=1.7)
     back = cal.with_parameters(model, theta)
-    assert back.care == pytest.approx(0.3)
-    assert back.mechanism.tcell_emax == pytest.approx(model.mechanism.tcell_emax)
-    assert back.mechanism.half_life_weeks == pytest.approx(model.mechanism.half_life_weeks)
+    assert back.model.care == pytest.approx(0.3)
+    assert back.open_care == pytest.approx(1.7)
+    assert back.model.mechanism.tcell_emax == pytest.approx(model.mechanism.tcell_emax)
+    assert back.model.mechanism.half_life_weeks == pytest.approx(model.mechanism.half_life_weeks)
+
+
+def test_a_fitted_set_loads_back(tmp_path: Path) -> None:
+    model = load_model(care=0.3)
+    calibrated = cal.with_parameters(model, cal.parameters_of(model, open_care=1.2))
+    path = cal.save_fitted(calibrated, tmp_path / "set_a.json", description="test")
+    back = cal.load_fitted(path)
+    assert back.model.name == "set_a"
+    assert back.open_care == pytest.approx(1.2)
+    assert back.model.care == pytest.approx(0.3)
+    assert back.model.mechanism == calibrated.model.mechanism
+    assert load_model(path).care == pytest.approx(0.3)
 
 
 def test_the_command_prints_every_target_and_saves_a_loadable_fit(tmp_path: Path) -> None:
@@ -80,7 +163,12 @@ def test_the_command_prints_every_target_and_saves_a_loadable_fit(tmp_path: Path
             "5",
             "--fit",
             "--max-evaluations",
-            "6",
+            "4",
+            "--starts",
+            "2",
+            "--profile",
+            "--profile-evaluations",
+            "2",
             "--out",
             str(tmp_path),
             "--name",
@@ -93,6 +181,10 @@ def test_the_command_prints_every_target_and_saves_a_loadable_fit(tmp_path: Path
     assert "cannot reproduce both" in result.output
     assert (tmp_path / "calibration.csv").exists()
     assert (tmp_path / "calibration_fitted.csv").exists()
+    assert (tmp_path / "starts.csv").exists()
+    assert (tmp_path / "profile.csv").exists()
+    assert "start 1:" in result.output
+    assert "profile over the T-cell Emax" in result.output
     path = tmp_path / "tiny_fit.json"
     model = load_model(path)
     assert model.name == "tiny_fit"

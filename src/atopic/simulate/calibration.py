@@ -14,15 +14,31 @@ pruritus), the delta-method interval. The published value's own 95 % interval is
 interval on the trial arm's size where it is known: it says how far a small open-label arm may
 be from its true rate.
 
-Fit (``fit``): five parameters, on transformed scales, by Nelder-Mead (``scipy.optimize.minimize``)
-on a fixed pool (common random numbers: the same patients, fluctuation and rater draws at every
-evaluation, so the objective changes only through the parameters):
-    ``care`` (background-care multiplier of k3; log), the common EC50 of the four MSC effects
-    (``*_ec50``, log), ``tcell_emax`` (logit), ``barrier_emax`` (log), ``half_life_weeks`` (log).
+Background care by study setting (``targets.SETTINGS``): every target is simulated with the care
+of its study's setting, ``model.care`` for blinded placebo-controlled trials (and the pooled
+placebo arms of such trials) and ``open_care`` for the open-label single-arm FURESTEM-AD phase
+I/IIa (``None``: ``model.care``, one care for all). A separate open-label care is an assumption
+about bias: expectation and regression to the mean in an uncontrolled open-label arm act like a
+stronger background response, and without it the model must give the same value to the phase IIa
+and phase 3 arms of the same regimen (``CANNOT_REPRODUCE``).
+
+Fit (``fit``): six parameters, on transformed scales, bounded Nelder-Mead
+(``scipy.optimize.minimize``, ``BOUNDS``) from several starts (the model's own values and a Latin
+hypercube, ``scipy.stats.qmc.LatinHypercube``, over ``START_BOUNDS``), on a fixed pool (common
+random numbers: the same patients, fluctuation and rater draws at every evaluation, so the
+objective changes only through the parameters):
+    ``care`` (blinded background-care multiplier of k3; log), ``open_care`` (open-label care;
+    log), the common EC50 of the four MSC effects (``*_ec50``, log), ``tcell_emax`` (logit),
+    ``barrier_emax`` (log), ``half_life_weeks`` (log).
 Objective: sum of weight x ((simulated - published) / 10 percentage points)^2 over the targets
 with weight > 0, a range counting only its distance outside the range. Responder rates enter
 smoothed (logistic in the % change with a 2-point scale; IGA 0/1 as its probability under the
 items' vIGA-AD noise) so that the objective is continuous in the parameters.
+
+Profile (``profile``): the T-cell Emax fixed on a grid, the other parameters refitted, with the
+simulated product effect (phase 3 regimen minus placebo, EASI-50 at weeks 4 and 12) at each
+point: how the objective changes with the product's strength (a profile in the sense of Venzon &
+Moolgavkar, Appl Stat 1988, on a least-squares objective).
 """
 
 from __future__ import annotations
@@ -30,11 +46,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 from scipy.optimize import minimize
 from scipy.special import expit, ndtr
+from scipy.stats import qmc
 
 from atopic.errors import InvalidInput
 from atopic.instruments.scorad import compute_scorad
@@ -47,14 +65,23 @@ from atopic.simulate.model import (
     treat,
 )
 from atopic.simulate.observe import Inclusion, Screened, rate, screen
-from atopic.simulate.qsp import Model
-from atopic.simulate.targets import BODY_WEIGHT_KG, REGIMENS, TARGETS, VISIT_WEEKS, Regimen, Target
+from atopic.simulate.qsp import Model, load_model, save_model
+from atopic.simulate.targets import (
+    BODY_WEIGHT_KG,
+    REGIMENS,
+    SETTINGS,
+    TARGETS,
+    VISIT_WEEKS,
+    Regimen,
+    Target,
+)
 
 Z = 1.959963984540054
 SMOOTH_POINTS = 2.0
 """Scale (percentage points of EASI change) of the logistic that smooths responder rates."""
 FIT_PARAMETERS: tuple[str, ...] = (
     "care",
+    "open_care",
     "ec50",
     "tcell_emax",
     "barrier_emax",
@@ -136,17 +163,35 @@ class Arm:
     severity: np.ndarray
 
 
-def run_regimens(pool: Pool, model: Model, names: Sequence[str]) -> dict[str, Arm]:
-    """Every named regimen of ``targets.REGIMENS`` on the pool's patients."""
+def arm_key(regimen: str, setting: str = "blinded") -> str:
+    """Key of a regimen simulated in a study setting: ``"sc50"`` (blinded) or ``"sc50@open"``."""
+    if setting not in SETTINGS:
+        raise InvalidInput("calibrate", "setting", setting, f"one of {', '.join(SETTINGS)}")
+    return regimen if setting == "blinded" else f"{regimen}@{setting}"
+
+
+def care_of(model: Model, key: str, open_care: float | None = None) -> float:
+    """Background care of an arm key: ``model.care`` if blinded, else ``open_care``."""
+    if "@" not in key or open_care is None:
+        return model.care
+    return float(open_care)
+
+
+def run_regimens(
+    pool: Pool, model: Model, names: Sequence[str], *, open_care: float | None = None
+) -> dict[str, Arm]:
+    """Every named arm (``arm_key``: a regimen of ``targets.REGIMENS`` in a setting) on the
+    pool's patients, with its setting's background care (module docstring)."""
     scr = pool.screened
     out: dict[str, Arm] = {}
     for name in names:
+        regimen = name.split("@")[0]
         course = treat(
             scr.params,
             scr.baseline,
             VISIT_WEEKS[1:],
-            treatment_of(REGIMENS[name], model.mechanism),
-            care=model.care,
+            treatment_of(REGIMENS[regimen], model.mechanism),
+            care=care_of(model, name, open_care),
         )
         mech = np.concatenate([scr.baseline.easi[:, None], course.easi], axis=1)
         _, rated, severity = rate(mech, scr, pool.variability)
@@ -228,7 +273,8 @@ def evaluate(
     smooth: bool = False,
 ) -> tuple[float, float, float]:
     """Simulated value of ``target`` and its Monte Carlo 95 % interval (module docstring)."""
-    arm, week, m = arms[target.regimen], target.week, target.metric
+    arm, week, m = arms[arm_key(target.regimen, target.setting)], target.week, target.metric
+    placebo = arm_key("placebo", target.setting)
     if m.startswith("easi") and m[4:].isdigit():
         r = _responders(arm, week, float(m[4:]), smooth)
         p = float(r.mean())
@@ -243,7 +289,7 @@ def evaluate(
         return _mean_ci(_pct(arm, week))
     if m == "diff_easi50":
         d = 100 * (
-            _responders(arm, week, 50, smooth) - _responders(arms["placebo"], week, 50, smooth)
+            _responders(arm, week, 50, smooth) - _responders(arms[placebo], week, 50, smooth)
         )
         return _mean_ci(d)
     if m in ("scorad_pct", "pruritus_pct"):
@@ -253,8 +299,10 @@ def evaluate(
 
 
 def _needed(targets: Sequence[Target]) -> list[str]:
-    names = {t.regimen for t in targets} | {"placebo" for t in targets if t.metric == "diff_easi50"}
-    return [r for r in REGIMENS if r in names]
+    names = {arm_key(t.regimen, t.setting) for t in targets} | {
+        arm_key("placebo", t.setting) for t in targets if t.metric == "diff_easi50"
+    }
+    return sorted(names)
 
 
 def _published_ci(t: Target) -> tuple[float | None, float | None]:
@@ -286,15 +334,22 @@ TABLE_SCHEMA = {
     "mc_low": pl.Float64(),
     "mc_high": pl.Float64(),
     "weight": pl.Float64(),
+    "setting": pl.String(),
+    "care": pl.Float64(),
     "note": pl.String(),
 }
 
 
 def calibration_table(
-    pool: Pool, model: Model, targets: Sequence[Target] = TARGETS
+    pool: Pool,
+    model: Model,
+    targets: Sequence[Target] = TARGETS,
+    *,
+    open_care: float | None = None,
 ) -> pl.DataFrame:
-    """One row per target: published value (and its interval), simulated value, MC interval."""
-    arms = run_regimens(pool, model, _needed(targets))
+    """One row per target: published value (and its interval), simulated value, MC interval,
+    and the background care it was simulated with (its study setting's)."""
+    arms = run_regimens(pool, model, _needed(targets), open_care=open_care)
     rows = []
     for t in targets:
         value, lo, hi = evaluate(pool, arms, t)
@@ -318,6 +373,8 @@ def calibration_table(
                 "mc_low": round(lo, 1),
                 "mc_high": round(hi, 1),
                 "weight": t.weight,
+                "setting": t.setting,
+                "care": care_of(model, arm_key(t.regimen, t.setting), open_care),
                 "note": note,
             }
         )
@@ -335,10 +392,16 @@ def _deviation(t: Target, value: float) -> float:
     return value - t.value
 
 
-def objective(pool: Pool, model: Model, targets: Sequence[Target] = TARGETS) -> float:
+def objective(
+    pool: Pool,
+    model: Model,
+    targets: Sequence[Target] = TARGETS,
+    *,
+    open_care: float | None = None,
+) -> float:
     """Weighted squared error of the fitted targets (weight > 0), smoothed rates (docstring)."""
     fitted = [t for t in targets if t.weight > 0]
-    arms = run_regimens(pool, model, _needed(fitted))
+    arms = run_regimens(pool, model, _needed(fitted), open_care=open_care)
     total = 0.0
     for t in fitted:
         value = evaluate(pool, arms, t, smooth=True)[0]
@@ -348,18 +411,58 @@ def objective(pool: Pool, model: Model, targets: Sequence[Target] = TARGETS) -> 
 
 BOUNDS: tuple[tuple[float, float], ...] = (
     (math.log(1e-3), math.log(10.0)),
+    (math.log(1e-3), math.log(10.0)),
     (math.log(1e-2), math.log(1e5)),
     (-12.0, 12.0),
     (math.log(1e-4), math.log(100.0)),
     (math.log(0.1), math.log(104.0)),
 )
-"""Bounds of ``theta``: care 0.001-10, EC50 0.01-10^5 x10^6 cells, T-cell Emax logit +-12,
-barrier Emax 10^-4-100, half-life 0.1-104 weeks."""
+"""Bounds of ``theta`` (order of ``FIT_PARAMETERS``): care and open-label care 0.001-10, EC50
+0.01-10^5 x10^6 cells, T-cell Emax logit +-12, barrier Emax 10^-4-100, half-life 0.1-104 weeks."""
+START_BOUNDS: tuple[tuple[float, float], ...] = (
+    (math.log(0.05), math.log(2.0)),
+    (math.log(0.05), math.log(5.0)),
+    (math.log(1.0), math.log(1e3)),
+    (-3.0, 3.0),
+    (math.log(0.05), math.log(5.0)),
+    (math.log(0.5), math.log(26.0)),
+)
+"""Box of the Latin-hypercube starts (care 0.05-2, open care 0.05-5, EC50 1-1000, T-cell Emax
+0.05-0.95, barrier Emax 0.05-5, half-life 0.5-26 weeks): plausible values, inside ``BOUNDS``."""
 
 
-def with_parameters(model: Model, theta: Sequence[float]) -> Model:
+def _to_theta(name: str, value: float) -> float:
+    if name == "tcell_emax":
+        e = min(max(value, 1e-6), 1 - 1e-6)
+        return math.log(e / (1 - e))
+    return math.log(max(value, 1e-6))
+
+
+@dataclass(frozen=True)
+class Calibrated:
+    """A calibrated set: the model (blinded background care in ``model.care``) and the care of
+    open-label single-arm studies."""
+
+    model: Model
+    open_care: float
+
+    @property
+    def values(self) -> dict[str, float]:
+        """``FIT_PARAMETERS`` on their natural scales."""
+        m = self.model.mechanism
+        return {
+            "care": self.model.care,
+            "open_care": self.open_care,
+            "ec50": m.tcell_ec50,
+            "tcell_emax": m.tcell_emax,
+            "barrier_emax": m.barrier_emax,
+            "half_life_weeks": m.half_life_weeks,
+        }
+
+
+def with_parameters(model: Model, theta: Sequence[float]) -> Calibrated:
     """The model with the fitted parameters set from ``theta`` (transformed scales, docstring)."""
-    care, ec50, tcell, barrier, half = (
+    care, open_care, ec50, tcell, barrier, half = (
         float(np.clip(x, lo, hi)) for x, (lo, hi) in zip(theta, BOUNDS, strict=True)
     )
     e = math.exp(ec50)
@@ -372,34 +475,88 @@ def with_parameters(model: Model, theta: Sequence[float]) -> Model:
         barrier_emax=float(np.clip(math.exp(barrier), 0.0, 100.0)),
         half_life_weeks=float(np.clip(math.exp(half), 0.05, 520.0)),
     )
-    return replace(model, care=float(np.clip(math.exp(care), 0.0, 10.0)), mechanism=mech)
+    fitted = replace(model, care=float(np.clip(math.exp(care), 0.0, 10.0)), mechanism=mech)
+    return Calibrated(fitted, float(np.clip(math.exp(open_care), 0.0, 10.0)))
 
 
-def parameters_of(model: Model) -> np.ndarray:
-    """``theta`` of a model (inverse of ``with_parameters``; the EC50 is the T-cell one)."""
+def parameters_of(model: Model, open_care: float | None = None) -> np.ndarray:
+    """``theta`` of a model (inverse of ``with_parameters``; the EC50 is the T-cell one;
+    ``open_care`` None: the model's care)."""
     m = model.mechanism
-    emax = min(max(m.tcell_emax, 1e-6), 1 - 1e-6)
-    return np.array(
-        [
-            math.log(max(model.care, 1e-6)),
-            math.log(m.tcell_ec50),
-            math.log(emax / (1 - emax)),
-            math.log(max(m.barrier_emax, 1e-6)),
-            math.log(m.half_life_weeks),
-        ]
-    )
+    values = {
+        "care": model.care,
+        "open_care": model.care if open_care is None else open_care,
+        "ec50": m.tcell_ec50,
+        "tcell_emax": m.tcell_emax,
+        "barrier_emax": m.barrier_emax,
+        "half_life_weeks": m.half_life_weeks,
+    }
+    return np.array([_to_theta(k, values[k]) for k in FIT_PARAMETERS])
 
 
 @dataclass(frozen=True)
-class Fit:
-    """A fit: the fitted model, the objective before and after, evaluations, and the values of
-    ``FIT_PARAMETERS`` (natural scale)."""
+class Start:
+    """One start of a multi-start fit: objective at the start and at its end, evaluations, and
+    the end's values (natural scale)."""
 
-    model: Model
+    index: int
     start: float
     end: float
     evaluations: int
     values: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A multi-start fit: the best set, the objective at the model's own values (``start``) and
+    at the best (``end``), evaluations in all, and every start."""
+
+    best: Calibrated
+    start: float
+    end: float
+    evaluations: int
+    starts: tuple[Start, ...]
+
+    @property
+    def model(self) -> Model:
+        """The best model (blinded care)."""
+        return self.best.model
+
+    @property
+    def open_care(self) -> float:
+        """The best open-label care."""
+        return self.best.open_care
+
+    @property
+    def values(self) -> dict[str, float]:
+        """The best values of ``FIT_PARAMETERS`` (natural scale)."""
+        return self.best.values
+
+    def starts_table(self) -> pl.DataFrame:
+        """One row per start: start, objective at start and end, evaluations, end values."""
+        return pl.DataFrame(
+            [
+                {
+                    "start": s.index,
+                    "objective_start": s.start,
+                    "objective_end": s.end,
+                    "evaluations": s.evaluations,
+                    **s.values,
+                }
+                for s in self.starts
+            ]
+        )
+
+
+def _fixed_theta(fixed: dict[str, float] | None) -> dict[int, float]:
+    out: dict[int, float] = {}
+    for name, value in (fixed or {}).items():
+        if name not in FIT_PARAMETERS:
+            raise InvalidInput("calibrate", "fixed", name, f"one of {', '.join(FIT_PARAMETERS)}")
+        i = FIT_PARAMETERS.index(name)
+        lo, hi = BOUNDS[i]
+        out[i] = float(np.clip(_to_theta(name, float(value)), lo, hi))
+    return out
 
 
 def fit(
@@ -407,41 +564,158 @@ def fit(
     model: Model,
     targets: Sequence[Target] = TARGETS,
     *,
+    open_care: float | None = None,
+    starts: int = 1,
+    seed: int = 0,
     max_evaluations: int = 120,
+    fixed: dict[str, float] | None = None,
+    initial: Sequence[float] | None = None,
     progress: Callable[[int, float], None] | None = None,
 ) -> Fit:
-    """Fit ``FIT_PARAMETERS`` by Nelder-Mead on the fixed pool (module docstring)."""
-    theta0 = parameters_of(model)
+    """Fit ``FIT_PARAMETERS`` (except ``fixed``, natural scale) by bounded Nelder-Mead from
+    ``starts`` starts: ``initial`` (``theta``; default the model's own values) and
+    ``starts - 1`` Latin-hypercube points of ``START_BOUNDS`` (seeded by ``seed``), each with at
+    most ``max_evaluations`` objective evaluations; the best end wins (module docstring)."""
+    if isinstance(starts, bool) or not isinstance(starts, int) or not 1 <= starts <= 100:
+        raise InvalidInput("calibrate", "starts", starts, "a whole number from 1 to 100")
+    pinned = _fixed_theta(fixed)
+    free = [i for i in range(len(FIT_PARAMETERS)) if i not in pinned]
+    theta0 = np.asarray(parameters_of(model, open_care) if initial is None else initial, float)
+    theta0 = np.clip(theta0, [b[0] for b in BOUNDS], [b[1] for b in BOUNDS])
+    points = [theta0]
+    if starts > 1:
+        lo = np.array([b[0] for b in START_BOUNDS])
+        hi = np.array([b[1] for b in START_BOUNDS])
+        sample = qmc.LatinHypercube(d=len(FIT_PARAMETERS), seed=seed).random(starts - 1)
+        points += list(qmc.scale(sample, lo, hi))
     calls = [0]
 
-    def f(theta: np.ndarray) -> float:
-        value = objective(pool, with_parameters(model, theta), targets)
+    def full(x: np.ndarray) -> np.ndarray:
+        theta = np.empty(len(FIT_PARAMETERS))
+        theta[free] = x
+        for i, v in pinned.items():
+            theta[i] = v
+        return theta
+
+    def f(x: np.ndarray) -> float:
+        c = with_parameters(model, full(x))
+        value = objective(pool, c.model, targets, open_care=c.open_care)
         calls[0] += 1
         if progress is not None:
             progress(calls[0], value)
         return value
 
-    start = f(theta0)
-    result = minimize(
-        f,
-        theta0,
-        method="Nelder-Mead",
-        bounds=BOUNDS,
-        options={"maxfev": max_evaluations, "xatol": 1e-3, "fatol": 1e-4},
+    own = objective(pool, model, targets, open_care=open_care)
+    done: list[tuple[Start, np.ndarray]] = []
+    for k, point in enumerate(points):
+        before = calls[0]
+        x0 = np.asarray(point, float)[free]
+        f0 = f(x0)
+        if free:
+            result = minimize(
+                f,
+                x0,
+                method="Nelder-Mead",
+                bounds=[BOUNDS[i] for i in free],
+                options={"maxfev": max_evaluations, "xatol": 1e-3, "fatol": 1e-4},
+            )
+            x, end = (result.x, float(result.fun)) if result.fun <= f0 else (x0, f0)
+        else:
+            x, end = x0, f0
+        theta = full(x)
+        done.append(
+            (Start(k, f0, end, calls[0] - before, with_parameters(model, theta).values), theta)
+        )
+    best_start, best_theta = min(done, key=lambda d: d[0].end)
+    return Fit(
+        with_parameters(model, best_theta),
+        own,
+        best_start.end,
+        calls[0],
+        tuple(d[0] for d in done),
     )
-    best = with_parameters(model, result.x)
-    end = float(result.fun)
-    if end > start:  # never worse than the start
-        best, end = model, start
-    m = best.mechanism
-    values = {
-        "care": best.care,
-        "ec50": m.tcell_ec50,
-        "tcell_emax": m.tcell_emax,
-        "barrier_emax": m.barrier_emax,
-        "half_life_weeks": m.half_life_weeks,
-    }
-    return Fit(best, start, end, calls[0], values)
+
+
+def product_effect(
+    pool: Pool, model: Model, week: float, *, regimen: str = "sc50"
+) -> tuple[float, float, float]:
+    """EASI-50 of ``regimen`` minus placebo (percentage points, blinded care, unsmoothed) at
+    ``week``, with its paired normal 95 % interval: the product's simulated effect."""
+    arms = run_regimens(pool, model, [regimen, "placebo"])
+    d = 100 * (
+        _responders(arms[regimen], week, 50, False) - _responders(arms["placebo"], week, 50, False)
+    )
+    return _mean_ci(d)
+
+
+PROFILE_GRID: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 0.95)
+"""Default grid of the T-cell Emax profile."""
+
+
+def profile(
+    pool: Pool,
+    model: Model,
+    targets: Sequence[Target] = TARGETS,
+    *,
+    grid: Sequence[float] = PROFILE_GRID,
+    open_care: float | None = None,
+    initial: Sequence[float] | None = None,
+    max_evaluations: int = 80,
+    progress: Callable[[int, float], None] | None = None,
+) -> pl.DataFrame:
+    """Profile of the objective over the T-cell Emax: at each grid value (0-1) the other
+    parameters refitted (one start: ``initial`` or the model's values); one row per grid point
+    with the objective, the refitted values and the product effect at weeks 4 and 12."""
+    rows = []
+    for g in grid:
+        if not (isinstance(g, int | float) and 0.0 <= g <= 1.0):
+            raise InvalidInput("calibrate", "grid", g, "T-cell Emax values from 0 to 1")
+        result = fit(
+            pool,
+            model,
+            targets,
+            open_care=open_care,
+            initial=initial,
+            max_evaluations=max_evaluations,
+            fixed={"tcell_emax": float(g)},
+            progress=progress,
+        )
+        w4 = product_effect(pool, result.model, 4)
+        w12 = product_effect(pool, result.model, 12)
+        rows.append(
+            {
+                "tcell_emax_fixed": float(g),
+                "objective": result.end,
+                **{k: v for k, v in result.values.items() if k != "tcell_emax"},
+                "effect_w4": w4[0],
+                "effect_w4_low": w4[1],
+                "effect_w4_high": w4[2],
+                "effect_w12": w12[0],
+                "effect_w12_low": w12[1],
+                "effect_w12_high": w12[2],
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def save_fitted(calibrated: Calibrated, path: str | Path, *, description: str = "") -> Path:
+    """Write a calibrated set as a population file (``qsp.save_model``; ``extra`` holds ``care``,
+    ``cell_therapy`` and ``open_label_care``), loadable by ``load_fitted`` and ``load_model``."""
+    m = calibrated.model
+    pop = replace(
+        m.population, extra={**dict(m.population.extra), "open_label_care": calibrated.open_care}
+    )
+    return save_model(replace(m, population=pop), path, description=description)
+
+
+def load_fitted(name: str | Path) -> Calibrated:
+    """A calibrated set by name or path (``qsp.load_model``); open-label care from the file's
+    ``extra.open_label_care`` (absent: the model's care)."""
+    model = load_model(name)
+    value = model.population.extra.get("open_label_care", model.care)
+    if not (isinstance(value, int | float) and 0 <= value <= 10):
+        raise InvalidInput("calibrate", "open_label_care", value, "a k3 multiplier from 0 to 10")
+    return Calibrated(model, float(value))
 
 
 CANNOT_REPRODUCE = (

@@ -4,7 +4,10 @@ Each target is one outcome of one arm of one study, simulated in that study's ow
 dose, route, schedule, visit week). ``value`` is the published number (percent); a published range
 (monotherapy placebo arms) has ``low``/``high`` and ``value`` its midpoint; ``n`` is the arm's size
 where the source gives it (for the trial's own binomial interval); ``weight`` is the target's
-weight in the fit (0: reported, not fitted).
+weight in the fit (0: reported, not fitted); ``setting`` is the study's blinding: ``"blinded"``
+(double-blind placebo-controlled trials, and the pooled placebo arms of such trials) or
+``"open"`` (open-label single-arm studies: FURESTEM-AD phase I/IIa). Each setting has its own
+background care in the calibration (``calibration`` docstring).
 
 Metrics (week ``week`` against baseline, on the rated EASI of enrolled virtual patients, no
 dropout: observed cases)
@@ -22,6 +25,8 @@ Assumptions (not in the sources as given to us; stated so a user can change them
     * ADSTEM: the per-infusion dose is not on the reference page; we assume 1 x 10^6 cells/kg IV.
     * Per-kg doses use a body weight of 70 kg.
     * Seo 2024: the outcome week is taken as 12 (EASI-50 higher than placebo, p = 0.038).
+    * ADSTEM and Seo 2024 are placebo-controlled and taken as blinded; FURESTEM-AD phase I/IIa is
+      open label with no control arm (Kim et al. 2017).
 """
 
 from __future__ import annotations
@@ -55,8 +60,11 @@ class Target:
     n: int | None = None
     weight: float = 1.0
     note: str = ""
+    setting: str = "blinded"
 
 
+SETTINGS: tuple[str, ...] = ("blinded", "open")
+"""Study settings, each with its own background care in the calibration."""
 BODY_WEIGHT_KG = 70.0
 VISIT_WEEKS: tuple[float, ...] = (0.0, 4.0, 12.0, 16.0)
 """Weeks simulated for every target (0 = baseline)."""
@@ -79,8 +87,26 @@ TARGETS: tuple[Target, ...] = (
     Target("mono-pbo-easi75", "SOLO 1/2, JADE MONO", "placebo", "easi75", 16, 13.0, 8, 18),
     Target("mono-pbo-easi50", "SOLO 1/2, JADE MONO", "placebo", "easi50", 16, 27.5, 20, 35),
     Target("mono-pbo-pct", "SOLO 1/2, JADE MONO", "placebo", "pct_easi", 16, -32.5, -40, -25),
-    Target("furestem2a-low-easi50", "Kim 2017 (open label)", "sc25", "easi50", 12, 36.0, n=14),
-    Target("furestem2a-high-easi50", "Kim 2017 (open label)", "sc50", "easi50", 12, 55.0, n=11),
+    Target(
+        "furestem2a-low-easi50",
+        "Kim 2017 (open label)",
+        "sc25",
+        "easi50",
+        12,
+        36.0,
+        n=14,
+        setting="open",
+    ),
+    Target(
+        "furestem2a-high-easi50",
+        "Kim 2017 (open label)",
+        "sc50",
+        "easi50",
+        12,
+        55.0,
+        n=11,
+        setting="open",
+    ),
     Target(
         "furestem2a-high-scorad",
         "Kim 2017 (open label)",
@@ -90,6 +116,7 @@ TARGETS: tuple[Target, ...] = (
         -50.0,
         weight=0.0,
         n=11,
+        setting="open",
     ),
     Target(
         "furestem2a-high-pruritus",
@@ -100,6 +127,7 @@ TARGETS: tuple[Target, ...] = (
         -58.0,
         weight=0.0,
         n=11,
+        setting="open",
     ),
     Target("furestem3-msc-easi50", "NCT03269773", "sc50", "easi50", 12, 31.8, n=98, weight=2.0),
     Target("furestem3-pbo-easi50", "NCT03269773", "placebo", "easi50", 12, 27.2, n=99, weight=2.0),
