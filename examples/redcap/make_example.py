@@ -47,16 +47,48 @@ def main() -> None:
                 (f"easi_{short}_{sign}", "easi", "", "radio", label, SIGN_CHOICES, "", "", "", "")
             )
         fields.append(
-            (f"easi_{short}_area", "easi", "", "text", f"{region} area (%)", "", "", "number", "0", "100")
+            (
+                f"easi_{short}_area",
+                "easi",
+                "",
+                "text",
+                f"{region} area (%)",
+                "",
+                "",
+                "number",
+                "0",
+                "100",
+            )
         )
     fields += [
         (f"poem_{i}", "poem", "", "radio", f"POEM question {i}", POEM, "", "", "", "")
         for i in range(1, 8)
     ]
     fields += [
-        ("viga", "viga", "", "checkbox", "vIGA-AD", "0, 0 | 1, 1 | 2, 2 | 3, 3 | 4, 4", "", "", "", ""),
-        ("ppnrs", "nrs", "", "dropdown", "Peak pruritus NRS",
-         " | ".join(f"{i}, {i}" for i in range(11)), "", "", "", ""),
+        (
+            "viga",
+            "viga",
+            "",
+            "checkbox",
+            "vIGA-AD",
+            "0, 0 | 1, 1 | 2, 2 | 3, 3 | 4, 4",
+            "",
+            "",
+            "",
+            "",
+        ),
+        (
+            "ppnrs",
+            "nrs",
+            "",
+            "dropdown",
+            "Peak pruritus NRS",
+            " | ".join(f"{i}, {i}" for i in range(11)),
+            "",
+            "",
+            "",
+            "",
+        ),
         ("lab_date", "labs", "", "text", "Sample date", "", "", "date_ymd", "", ""),
         ("ige", "labs", "", "text", "Total IgE (IU/mL)", "", "", "number", "0", ""),
         ("eos", "labs", "", "text", "Eosinophils (10^9/L)", "", "", "number", "0", ""),
