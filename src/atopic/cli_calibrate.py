@@ -142,7 +142,7 @@ def calibrate(
         if do_profile:
             base = result.best if result is not None else own
             with click.progressbar(
-                length=len(cal.PROFILE_GRID) * (profile_evaluations + 1), label="profile"
+                length=(len(cal.PROFILE_GRID) + 1) * (profile_evaluations + 1), label="profile"
             ) as bar:
                 prof = cal.profile(
                     pool,
@@ -151,15 +151,19 @@ def calibrate(
                     max_evaluations=profile_evaluations,
                     progress=lambda i, v: bar.update(1),
                 )
-            click.echo("profile over the T-cell Emax (other parameters refitted):")
+            click.echo(
+                "profile over the T-cell Emax (other parameters refitted; off: every MSC "
+                "effect off, cares refitted):"
+            )
             click.echo(
                 f"{'tcell_emax':>10} {'objective':>10} {'EASI-50 diff wk 4':>18} "
                 f"{'EASI-50 diff wk 12':>19}  refitted"
             )
             for r in prof.iter_rows(named=True):
                 rest = {k: r[k] for k in cal.FIT_PARAMETERS if k in r and k != "tcell_emax"}
+                emax = "off" if r["product"] == "off" else f"{r['tcell_emax_fixed']:.2f}"
                 click.echo(
-                    f"{r['tcell_emax_fixed']:>10.2f} {r['objective']:>10.3f} "
+                    f"{emax:>10} {r['objective']:>10.3f} "
                     f"{r['effect_w4']:>18.1f} {r['effect_w12']:>19.1f}  {_values(rest)}"
                 )
         click.echo("\n" + cal.CANNOT_REPRODUCE)

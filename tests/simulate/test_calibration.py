@@ -89,9 +89,16 @@ def test_fixed_parameters_stay_fixed(pool: cal.Pool) -> None:
 def test_the_profile_has_one_finite_row_per_grid_point(pool: cal.Pool) -> None:
     grid = (0.0, 0.5, 0.9)
     prof = cal.profile(pool, load_model(), grid=grid, max_evaluations=4)
-    assert prof["tcell_emax_fixed"].to_list() == list(grid)
+    assert prof["product"].to_list() == ["off", "on", "on", "on"]
+    assert prof["tcell_emax_fixed"].to_list()[1:] == list(grid)
     assert all(math.isfinite(x) for x in prof["objective"].to_list())
     assert all(math.isfinite(x) for x in prof["effect_w12"].to_list())
+    off = prof.row(0, named=True)
+    assert off["effect_w4"] == 0.0  # no product, no effect
+    assert off["effect_w12"] == 0.0
+    assert off["barrier_emax"] == 0.0
+    with pytest.raises(cal.InvalidInput, match="grid"):
+        cal.profile(pool, load_model(), grid=(1.5,), max_evaluations=2)
 
 
 def test_the_product_effect_is_zero_without_a_product_effect(pool: cal.Pool) -> None:
