@@ -80,6 +80,7 @@ from atopic.registry.models import (
 from atopic.registry.roles import require
 from atopic.registry.services import age_on
 from atopic.tables import AE, DM, EX, LB, QS, Table, qstest
+from atopic.tables.frames import frame_of
 from atopic.tables.validate import ISO8601
 
 BLINDED_EXTRT = "MSC OR PLACEBO (BLINDED)"
@@ -206,18 +207,8 @@ def _frame(
 ) -> pl.DataFrame:
     """A frame with ``table``'s declared columns (types from the declaration) plus ``extra``
     (name -> Polars dtype, placed after USUBJID), sorted by STUDYID, USUBJID and --SEQ."""
-    schema: dict[str, Any] = {}
-    for column in table.columns:
-        if column.dtype.is_integer():
-            schema[column.name] = pl.Int64
-        elif column.dtype.is_numeric():
-            schema[column.name] = pl.Float64
-        else:
-            schema[column.name] = pl.String
-        if column.name == "USUBJID":
-            schema.update(extra or {})
-    frame = pl.DataFrame(rows, schema=schema)
-    seq = [name for name in schema if name.endswith("SEQ")]
+    frame = frame_of(table, rows, extra)
+    seq = [name for name in frame.columns if name.endswith("SEQ")]
     return frame.sort(["STUDYID", "USUBJID", *seq], maintain_order=True)
 
 

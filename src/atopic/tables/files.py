@@ -15,21 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import narwhals as nw
 import polars as pl
 
 from atopic.errors import InvalidInput
+from atopic.tables.frames import polars_type
 from atopic.tables.schema import Table
-
-
-def _polars_type(column_dtype: nw.dtypes.DType) -> pl.DataType:
-    if column_dtype.is_integer():
-        return pl.Int64()
-    if column_dtype.is_numeric():
-        return pl.Float64()
-    if column_dtype == nw.Date:
-        return pl.Date()
-    return pl.String()
 
 
 def _typed_csv(path: Path, table: Table) -> pl.DataFrame:
@@ -39,7 +29,7 @@ def _typed_csv(path: Path, table: Table) -> pl.DataFrame:
         declared = table.column(name)
         if declared is None:
             continue
-        target = _polars_type(declared.dtype)
+        target = polars_type(declared)
         if target == pl.String():
             continue
         cleaned = pl.col(name).str.strip_chars()

@@ -29,6 +29,7 @@ from atopic.errors import InvalidInput
 from atopic.interop.fhir import codes as c
 from atopic.interop.fhir.questionnaire import Schema, questionnaire_items, questionnaire_url
 from atopic.tables import AE, DM, EX, LB, QS, Table, qstest
+from atopic.tables.frames import frame_of
 
 KNOWN = (
     "Patient",
@@ -398,15 +399,5 @@ def _numbered(
 def _frame(
     table: Table, rows: list[dict[str, Any]], extra: Mapping[str, Any] | None = None
 ) -> pl.DataFrame:
-    schema: dict[str, Any] = {}
-    for column in table.columns:
-        if column.dtype.is_integer():
-            schema[column.name] = pl.Int64
-        elif column.dtype.is_numeric():
-            schema[column.name] = pl.Float64
-        else:
-            schema[column.name] = pl.String
-        if column.name == "USUBJID":
-            schema.update(extra or {})
-    frame = pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
+    frame = frame_of(table, rows, extra)
     return frame.drop("BRTHDTC") if "BRTHDTC" in frame.columns else frame

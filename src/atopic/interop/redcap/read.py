@@ -42,7 +42,7 @@ from atopic.interop.redcap.dictionary import Field, check_raw
 from atopic.interop.redcap.mapping import Mapping
 from atopic.tables import qstest
 from atopic.tables.collected import DM, LB, QS
-from atopic.tables.schema import Table
+from atopic.tables.frames import frame_of
 from atopic.tables.validate import ISO8601, ISO8601_ALLOWED
 
 Accepts = Callable[[str, str, object], bool]
@@ -519,13 +519,13 @@ class _State:
                     self.reject(record, "", m.dm.get(var, var), "", f"DM row not written: {reason}")
                 continue
             rows.append(row)
-        dm = _frame(DM, rows)
+        dm = frame_of(DM, rows)
         if "BRTHDTC" in dm.columns and dm["BRTHDTC"].null_count() == dm.height:
             dm = dm.drop("BRTHDTC")
         if "AGE" in dm.columns and dm["AGE"].null_count() == dm.height and "BRTHDTC" in dm.columns:
             dm = dm.drop("AGE")
-        qs = _frame(QS, _numbered(self.qs, "QS"))
-        lb = _frame(LB, _numbered(self.lb, "LB"))
+        qs = frame_of(QS, _numbered(self.qs, "QS"))
+        lb = frame_of(LB, _numbered(self.lb, "LB"))
         rejects = pl.DataFrame(self.rejects, schema=dict.fromkeys(REJECT_COLUMNS, pl.String))
         ignored = pl.DataFrame(self.ignored, schema=dict.fromkeys(REJECT_COLUMNS, pl.String))
         counts = {
@@ -583,15 +583,3 @@ def _numbered(rows: list[dict[str, Any]], domain: str) -> list[dict[str, Any]]:
         counter[row["USUBJID"]] = counter.get(row["USUBJID"], 0) + 1
         out.append({**row, f"{domain}SEQ": counter[row["USUBJID"]]})
     return out
-
-
-def _frame(table: Table, rows: list[dict[str, Any]]) -> pl.DataFrame:
-    schema: dict[str, Any] = {}
-    for column in table.columns:
-        if column.dtype.is_integer():
-            schema[column.name] = pl.Int64
-        elif column.dtype.is_numeric():
-            schema[column.name] = pl.Float64
-        else:
-            schema[column.name] = pl.String
-    return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
