@@ -45,7 +45,7 @@ Decisions:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -400,7 +400,23 @@ def register(app: FastAPI) -> None:
     _audit_and_dashboard_routes(app)
 
 
-def _diagnosis_routes(app: FastAPI) -> None:
+def _unblinded(actor: Actor) -> bool:
+    return Role(actor.role) in UNBLINDED
+
+
+def _form_page(
+    template: str,
+    read: Callable[[Session, Actor, str], Any],
+    action: str,
+    current_page: str,
+    *,
+    defaults: Callable[[Any], dict[str, Any]],
+    can_dose: Callable[[Actor], bool],
+) -> Callable[..., HTMLResponse]:
+    """The renderer of a subject's form page (diagnosis, doses, labs, adverse events): the read
+    view, the form values (``defaults(view)`` when none were entered), whether the user may
+    record (``action``), and on a refused save the page again with the error (422)."""
+
     def render(
         request: Request,
         session: Session,
@@ -409,24 +425,37 @@ def _diagnosis_routes(app: FastAPI) -> None:
         values: dict[str, Any] | None = None,
         error: InvalidInput | None = None,
     ) -> HTMLResponse:
-        view = diagnosis_view(session, actor, usubjid)
+        view = read(session, actor, usubjid)
         context = {
             "view": view,
-            "values": values or {"criteria": None, "assessed_on": view["age"]["on"], "met": []},
-            "may_record": _may(actor, "record_diagnosis"),
-            "can_dose": Role(actor.role) in UNBLINDED,
-            "current": "diagnosis",
+            "values": values or defaults(view),
+            "may_record": _may(actor, action),
+            "can_dose": can_dose(actor),
+            "current": current_page,
         }
         if error is not None:
-            return _invalid_page(request, "pages_diagnosis.html", actor, error, **context)
+            return _invalid_page(request, template, actor, error, **context)
         return page(
             request,
-            "pages_diagnosis.html",
+            template,
             actor,
             error=None,
             saved="saved" in request.query_params,
             **context,
         )
+
+    return render
+
+
+def _diagnosis_routes(app: FastAPI) -> None:
+    render = _form_page(
+        "pages_diagnosis.html",
+        diagnosis_view,
+        "record_diagnosis",
+        "diagnosis",
+        defaults=lambda view: {"criteria": None, "assessed_on": view["age"]["on"], "met": []},
+        can_dose=_unblinded,
+    )
 
     @app.get("/subjects/{usubjid}/diagnosis", response_class=HTMLResponse, include_in_schema=False)
     def diagnosis_page(request: Request, session: Db, usubjid: str) -> HTMLResponse:
@@ -490,31 +519,14 @@ def _diagnosis_routes(app: FastAPI) -> None:
 def _dose_routes(app: FastAPI) -> None:
     blank = {"product": "", "lot": "", "dose": "", "unit": "", "route": "", "given_at": ""}
 
-    def render(
-        request: Request,
-        session: Session,
-        actor: Actor,
-        usubjid: str,
-        values: dict[str, Any] | None = None,
-        error: InvalidInput | None = None,
-    ) -> HTMLResponse:
-        context = {
-            "view": dose_list(session, actor, usubjid),
-            "values": values or dict(blank, visitnum=""),
-            "may_record": _may(actor, "record_dose"),
-            "can_dose": True,
-            "current": "doses",
-        }
-        if error is not None:
-            return _invalid_page(request, "pages_doses.html", actor, error, **context)
-        return page(
-            request,
-            "pages_doses.html",
-            actor,
-            error=None,
-            saved="saved" in request.query_params,
-            **context,
-        )
+    render = _form_page(
+        "pages_doses.html",
+        dose_list,
+        "record_dose",
+        "doses",
+        defaults=lambda view: dict(blank, visitnum=""),
+        can_dose=lambda actor: True,
+    )
 
     @app.get("/subjects/{usubjid}/doses", response_class=HTMLResponse, include_in_schema=False)
     def doses_page(request: Request, session: Db, usubjid: str) -> HTMLResponse:
@@ -578,32 +590,20 @@ def _dose_routes(app: FastAPI) -> None:
 
 
 def _lab_routes(app: FastAPI) -> None:
-    def render(
-        request: Request,
-        session: Session,
-        actor: Actor,
-        usubjid: str,
-        values: dict[str, Any] | None = None,
-        error: InvalidInput | None = None,
-    ) -> HTMLResponse:
-        context = {
-            "view": lab_list(session, actor, usubjid),
-            "values": values
-            or {"testcd": "", "value": "", "unit": "", "collected_on": "", "visitnum": ""},
-            "may_record": _may(actor, "record_lab"),
-            "can_dose": Role(actor.role) in UNBLINDED,
-            "current": "labs",
-        }
-        if error is not None:
-            return _invalid_page(request, "pages_labs.html", actor, error, **context)
-        return page(
-            request,
-            "pages_labs.html",
-            actor,
-            error=None,
-            saved="saved" in request.query_params,
-            **context,
-        )
+    render = _form_page(
+        "pages_labs.html",
+        lab_list,
+        "record_lab",
+        "labs",
+        defaults=lambda view: {
+            "testcd": "",
+            "value": "",
+            "unit": "",
+            "collected_on": "",
+            "visitnum": "",
+        },
+        can_dose=_unblinded,
+    )
 
     @app.get("/subjects/{usubjid}/labs", response_class=HTMLResponse, include_in_schema=False)
     def labs_page(request: Request, session: Db, usubjid: str) -> HTMLResponse:
@@ -674,31 +674,14 @@ def _adverse_event_routes(app: FastAPI) -> None:
         "end_date": "",
     }
 
-    def render(
-        request: Request,
-        session: Session,
-        actor: Actor,
-        usubjid: str,
-        values: dict[str, Any] | None = None,
-        error: InvalidInput | None = None,
-    ) -> HTMLResponse:
-        context = {
-            "view": adverse_event_list(session, actor, usubjid),
-            "values": values or blank,
-            "may_record": _may(actor, "record_adverse_event"),
-            "can_dose": Role(actor.role) in UNBLINDED,
-            "current": "adverse-events",
-        }
-        if error is not None:
-            return _invalid_page(request, "pages_adverse_events.html", actor, error, **context)
-        return page(
-            request,
-            "pages_adverse_events.html",
-            actor,
-            error=None,
-            saved="saved" in request.query_params,
-            **context,
-        )
+    render = _form_page(
+        "pages_adverse_events.html",
+        adverse_event_list,
+        "record_adverse_event",
+        "adverse-events",
+        defaults=lambda view: blank,
+        can_dose=_unblinded,
+    )
 
     @app.get(
         "/subjects/{usubjid}/adverse-events", response_class=HTMLResponse, include_in_schema=False
