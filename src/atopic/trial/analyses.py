@@ -11,7 +11,6 @@ DEMOG = "DEMOG"
 SUMM_AVAL = "SUMM-AVAL"
 SUMM_CHG = "SUMM-CHG"
 SUMM_PCHG = "SUMM-PCHG"
-SUMM_DOSE = "SUMM-DOSE"
 BIN_RATE = "BIN-RATE"
 BIN_RD_NEWCOMBE = "BIN-RD-NEWCOMBE"
 BIN_RD_MN = "BIN-RD-MN"
@@ -39,7 +38,6 @@ ANALYSES: dict[str, str] = {
     SUMM_AVAL: "Observed value by visit and arm: n, mean, SD, 95 % t CI (observed cases)",
     SUMM_CHG: "Observed change from baseline by visit and arm (observed cases)",
     SUMM_PCHG: "Observed % change from baseline by visit and arm (observed cases)",
-    SUMM_DOSE: "Observed endpoint by dose (GROUP = dose), the points of the dose-response figure",
     BIN_RATE: "Responders n/N and rate with Wilson score 95 % CI per arm",
     BIN_RD_NEWCOMBE: "Risk difference vs control, Newcombe hybrid score CI (unstratified)",
     BIN_RD_MN: "Risk difference vs control, Miettinen-Nurminen score CI (unstratified)",

@@ -47,7 +47,6 @@ def report_context(design: Design, bds: pl.DataFrame) -> ReportContext:
         control=design.control.label,
         visits=[v.avisit for v in design.visits],
         primary_visit=primary[0] if primary else design.visits[-1].avisit,
-        doses={a.label: a.dose for a in design.arms},
         dose_unit=units.pop() if len(units) == 1 else "dose",
         labels=labels,
     )

@@ -67,7 +67,6 @@ class ReportContext:
     control: str
     visits: Sequence[str]
     primary_visit: str
-    doses: dict[str, float]
     dose_unit: str
     labels: dict[str, str] = field(default_factory=dict)
 
