@@ -1,7 +1,7 @@
 """``atopic simulate``: virtual trials of a design, with power, estimates and type I error.
 
 ``atopic simulate --design FILE --n-trials N --seed S --out DIR [--subjects N] [--sweep
-"subjects=60,100,150"] [--null] [--engine local|spark] [--workers K] [--spark-master URL]``
+"subjects=60,100,150" | "dose=10,25,50" | "followup=8,12" | "schedule=0,0+4,0+1+2"] [--null] [--engine local|spark] [--workers K] [--spark-master URL]``
 runs ``atopic.simulate.trials.simulate_trials`` and writes results, summary, figures and
 summary.html to DIR (``TrialResults.write``). ``simulate`` is a group so that other simulation
 commands (e.g. a calibration) can be added beneath it.
@@ -35,7 +35,8 @@ from atopic.errors import InvalidInput
 @click.option(
     "--sweep",
     default=None,
-    help='Vary one thing: "subjects=60,100,150", "dose=10,25,50" or "followup=8,12,16".',
+    help='Vary one thing: "subjects=60,100,150", "dose=10,25,50", "followup=8,12,16" or '
+    '"schedule=0,0+4,0+1+2" (dosing weeks of the treated arm joined by +, points by commas).',
 )
 @click.option("--null", is_flag=True, help="No true effect (every arm as control): type I error.")
 @click.option(
@@ -102,7 +103,13 @@ def simulate(
             raise InvalidInput(
                 "simulate", "generator", generator_name, "one of " + ", ".join(GENERATORS)
             )
-        points = len(parse_sweep(sweep)[1]) if sweep is not None else 1
+        name, values = parse_sweep(sweep) if sweep is not None else (None, (None,))
+        points = len(values)
+        if name == "schedule" and generator_name == "synth":
+            click.echo(
+                "note: the synth generator's efficacy follows the dose alone; a schedule changes "
+                "its EX records, not its effect. Use --generator qsp to see the schedule's effect."
+            )
         total = max(1, (n_trials or 0) * points)
         with click.progressbar(length=total, label="virtual trials", show_pos=True) as bar:
             run = simulate_trials(
@@ -133,7 +140,7 @@ def simulate(
     for row in run.summary.iter_rows(named=True):
         if row["ROLE"] != "primary":
             continue
-        where = "" if row["SWEEP"] is None else f"{row['SWEEP']}={row['SWEEPVAL']:g}\t"
+        where = "" if row["SWEEP"] is None else f"{row['SWEEP']}={row['SWEEPLABEL']}\t"
         click.echo(
             f"{where}{row['ENDPOINT']}\t{row['GROUP']}\t{measure} {row['RATE']:.3f} "
             f"({row['RATE_CI_LOWER']:.3f}-{row['RATE_CI_UPPER']:.3f})"

@@ -5,7 +5,8 @@
 * ``pchg_distribution``: EASI % change from baseline at the primary visit by arm (observed
   values, ANL01FL), pooled over the first ``EXAMPLE_REPLICATES`` replicates.
 * ``power_curves``: power (or type I error) with its Wilson 95 % band against the swept variable
-  (sample size, dose or follow-up), one panel per primary endpoint, one line per comparison.
+  (sample size, dose, follow-up, or dosing schedule: one tick per schedule, labelled by its
+  SWEEPLABEL, "weeks 0, 4"), one panel per primary endpoint, one line per comparison.
 * ``dose_response``: power and mean estimate (2.5-97.5 % of the replicates as a band) against
   dose, one row of panels per primary endpoint, when the run has two doses or more.
 
@@ -89,8 +90,15 @@ def pchg_distribution(
     return figure
 
 
-def power_curves(summary: pl.DataFrame, endpoints: list[str], xlabel: str, alpha: float) -> Figure:
-    """Rate with its Wilson 95 % band against SWEEPVAL, a panel per endpoint, a line per arm."""
+def power_curves(
+    summary: pl.DataFrame,
+    endpoints: list[str],
+    xlabel: str,
+    alpha: float,
+    ticks: dict[float, str] | None = None,
+) -> Figure:
+    """Rate with its Wilson 95 % band against SWEEPVAL, a panel per endpoint, a line per arm;
+    ``ticks`` (SWEEPVAL -> label) names categorical points such as schedules."""
     figure, axes = plt.subplots(
         1, len(endpoints), figsize=(4.6 * len(endpoints), 3.8), squeeze=False, sharey=True
     )
@@ -115,6 +123,9 @@ def power_curves(summary: pl.DataFrame, endpoints: list[str], xlabel: str, alpha
         ax.axhline(alpha, linestyle=":", color="#777777", linewidth=0.8)
         ax.set_ylim(0, 1.02)
         ax.set_xlabel(xlabel)
+        if ticks:
+            ax.set_xticks(list(ticks), list(ticks.values()), fontsize="small")
+            ax.set_xlim(min(ticks) - 0.5, max(ticks) + 0.5)
         ax.set_title(endpoint)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel(f"{measure} (Wilson 95 % band)")
@@ -209,9 +220,17 @@ def _figures(run: TrialResults, out: Path) -> tuple[list[tuple[str, str]], dict[
             "subjects": "subjects per trial",
             "dose": "dose",
             "followup": "follow-up (AVISITN)",
+            "schedule": "dosing schedule of the treated arm",
         }[name]
+        ticks = None
+        if name == "schedule":
+            ticks = dict(
+                summary.select("SWEEPVAL", "SWEEPLABEL").unique(maintain_order=True).rows()
+            )
         text, written = _save(
-            power_curves(summary, endpoints, xlabel, run.settings["alpha"]), out, "power_curves"
+            power_curves(summary, endpoints, xlabel, run.settings["alpha"], ticks),
+            out,
+            "power_curves",
         )
         paths |= written
         shown.append((f"Power curves against {xlabel}", text))
@@ -244,7 +263,7 @@ def summary_table(summary: pl.DataFrame) -> str:
     for r in summary.iter_rows(named=True):
         rows.append(
             {
-                "Sweep": "" if r["SWEEP"] is None else f"{r['SWEEP']} = {r['SWEEPVAL']:g}",
+                "Sweep": "" if r["SWEEP"] is None else f"{r['SWEEP']} = {r['SWEEPLABEL']}",
                 "Endpoint": f"{r['ENDPOINT']} ({r['ROLE']})",
                 "Test": f"{r['TEST']} ({r['ESTIMAND']})",
                 "Arm vs control": r["GROUP"],

@@ -23,6 +23,7 @@ KEYS: tuple[str, ...] = (
     "SCENARIO",
     "SWEEP",
     "SWEEPVAL",
+    "SWEEPLABEL",
     "SUBJECTS",
     "ENDPOINT",
     "ROLE",

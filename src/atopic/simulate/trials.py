@@ -37,6 +37,12 @@ tables, then runs
 ``atopic.trial.analyze.run.analyze`` restricted to one endpoint (``Options(endpoints=...)``) per
 replicate. Chunks run on an engine of ``atopic.simulate.engines``.
 
+Sweeps (``parse_sweep``, ``scenario_design``): ``subjects``, ``dose`` and ``followup`` take
+numbers; ``schedule`` takes dosing schedules of the treated arm, weeks joined by ``+`` and points
+separated by commas (``schedule=0,0+4,0+1+2``: one dose at week 0; weeks 0 and 4; weeks 0, 1, 2).
+A schedule point's SWEEPVAL is its position in the sweep (1, 2, ...) and SWEEPLABEL says what it
+is (``"weeks 0, 4"``); every point has a SWEEPLABEL (``"100"`` for numbers).
+
 Reproducibility: replicate i of every sweep point has the i-th seed of
 ``engines.replicate_seeds(seed, n_trials)`` (common random numbers across sweep points), and each
 replicate's data depend on that seed alone, so results are identical whatever the chunk size,
@@ -69,12 +75,12 @@ from atopic.trial import analyses as ids
 from atopic.trial.analyze.run import Options, analyze
 from atopic.trial.derive.params import PARAMETER
 from atopic.trial.derive.pipeline import derive_all
-from atopic.trial.design import Design, Endpoint, load_design
+from atopic.trial.design import Arm, Design, Endpoint, Schedule, load_design
 
 SUBJECT = "simulate"
 TESTED_KINDS: tuple[str, ...] = ("responder", "continuous", "ratio")
 CONTINUOUS_METHODS: tuple[str, ...] = ("ancova", "mmrm")
-SWEEP_VARIABLES: tuple[str, ...] = ("subjects", "dose", "followup")
+SWEEP_VARIABLES: tuple[str, ...] = ("subjects", "dose", "followup", "schedule")
 MAX_TRIALS = 9_999_999
 MAX_SUBJECTS = 1_000_000
 CHUNK = 50
@@ -84,6 +90,7 @@ RESULT_SCHEMA: dict[str, pl.DataType] = {
     "SCENARIO": pl.Int64(),
     "SWEEP": pl.String(),
     "SWEEPVAL": pl.Float64(),
+    "SWEEPLABEL": pl.String(),
     "SUBJECTS": pl.Int64(),
     "REPLICATE": pl.Int64(),
     "SEED": pl.Int64(),
@@ -191,15 +198,67 @@ GENERATORS: dict[str, Callable[[], PatientGenerator]] = {"synth": SynthGenerator
 @dataclass(frozen=True)
 class Scenario:
     """One point of a sweep: subjects per trial, and optionally the dose of the treated arm
-    (designs with one treated arm) or the follow-up (AVISITN of the last analysis visit)."""
+    (designs with one treated arm), the follow-up (AVISITN of the last analysis visit) or the
+    dosing schedule of the treated arm (``weeks``; ``value`` is then the point's position in
+    the sweep, 1, 2, ...)."""
 
     subjects: int
     sweep: str | None = None
     value: float | None = None
+    weeks: tuple[int, ...] | None = None
+
+    @property
+    def label(self) -> str | None:
+        """The point as a reader sees it: ``"100"``, ``"weeks 0, 4"``; None without a sweep."""
+        if self.sweep is None:
+            return None
+        if self.weeks is not None:
+            return schedule_label(self.weeks)
+        return f"{self.value:g}"
 
 
-def parse_sweep(text: str) -> tuple[str, tuple[float, ...]]:
-    """``"subjects=60,100,150"`` -> ``("subjects", (60.0, 100.0, 150.0))``; InvalidInput otherwise."""
+SCHEDULE_ALLOWED = (
+    "whole weeks from 0, ascending, without repeats, joined by + (e.g. 0+4 for doses at weeks 0 "
+    "and 4); sweep points separated by commas, e.g. schedule=0,0+4,0+1+2"
+)
+
+
+def schedule_label(weeks: Sequence[int]) -> str:
+    """``(0,)`` -> ``"week 0"``; ``(0, 4)`` -> ``"weeks 0, 4"``."""
+    return ("week " if len(weeks) == 1 else "weeks ") + ", ".join(str(w) for w in weeks)
+
+
+def parse_schedule(text: str) -> tuple[int, ...]:
+    """One dosing schedule of a schedule sweep: ``"0+1+2"`` -> ``(0, 1, 2)`` (weeks of dosing,
+    week 0 the first dose, as ``schedule = { weeks = [...] }`` in a design).
+
+    Decided once: within a sweep point the weeks are joined by ``+`` (commas already separate the
+    sweep's points). Whole weeks >= 0, strictly ascending (no repeats); anything else raises
+    ``InvalidInput`` naming the point, the value and what is allowed.
+    """
+    field_name = "sweep schedule"
+    parts = text.split("+")
+    weeks: list[int] = []
+    for part in parts:
+        item = part.strip()
+        if not (item.isascii() and item.isdigit()):  # refuses "", "-1", "1.5", "a", "1e3"
+            raise InvalidInput(SUBJECT, field_name, item if item else text, SCHEDULE_ALLOWED)
+        weeks.append(int(item))
+    if len(set(weeks)) != len(weeks):
+        raise InvalidInput(SUBJECT, field_name, text, "weeks without repeats (e.g. 0+4)")
+    if weeks != sorted(weeks):
+        raise InvalidInput(SUBJECT, field_name, text, "weeks in ascending order (0+4, not 4+0)")
+    return tuple(weeks)
+
+
+SweepValues = tuple[float, ...] | tuple[tuple[int, ...], ...]
+"""The points of a sweep: numbers (subjects, dose, follow-up) or schedules (tuples of weeks)."""
+
+
+def parse_sweep(text: str) -> tuple[str, SweepValues]:
+    """``"subjects=60,100,150"`` -> ``("subjects", (60.0, 100.0, 150.0))``;
+    ``"schedule=0,0+4,0+1+2"`` -> ``("schedule", ((0,), (0, 4), (0, 1, 2)))`` (weeks of dosing
+    of the treated arm, joined by ``+``: ``parse_schedule``); InvalidInput otherwise."""
     allowed = "VARIABLE=V1,V2,... with VARIABLE one of " + ", ".join(SWEEP_VARIABLES)
     if not isinstance(text, str) or "=" not in text:
         raise InvalidInput(SUBJECT, "sweep", text, allowed)
@@ -208,6 +267,13 @@ def parse_sweep(text: str) -> tuple[str, tuple[float, ...]]:
     if name not in SWEEP_VARIABLES:
         raise InvalidInput(SUBJECT, "sweep", name, "one of " + ", ".join(SWEEP_VARIABLES))
     parts = [v.strip() for v in values.split(",") if v.strip()]
+    if name == "schedule":
+        schedules = tuple(parse_schedule(part) for part in parts)
+        if not schedules:
+            raise InvalidInput(SUBJECT, "sweep schedule", values, SCHEDULE_ALLOWED)
+        if len(set(schedules)) != len(schedules):
+            raise InvalidInput(SUBJECT, "sweep schedule", values, "schedules without repeats")
+        return name, schedules
     numbers = []
     for part in parts:
         try:
@@ -231,27 +297,59 @@ def _whole(value: Any, name: str, minimum: int, maximum: int) -> int:
     return value
 
 
+def _treated_arm(design: Design, field_name: str) -> Arm:
+    """The one treated (non-control) arm of a design; InvalidInput when there are several."""
+    treated = [a for a in design.arms if not a.control]
+    if len(treated) != 1:
+        raise InvalidInput(
+            SUBJECT,
+            field_name,
+            Described(f"a design with {len(treated)} treated arms"),
+            "a design with exactly one treated arm besides the control (the arms of a "
+            "dose-ranging design already give power by dose)",
+        )
+    return treated[0]
+
+
 def scenario_design(design: Design, scenario: Scenario) -> Design:
     """The design of one sweep point (module docstring of ``parse_sweep`` for the variables).
 
     ``dose``: the one treated arm (non-control) gets the dose (> 0, the arm's unit) and the label
     ``"<product> <dose> <unit>"``. ``followup``: the visits up to that AVISITN are kept and every
-    endpoint after it moves to the last kept visit.
+    endpoint after it moves to the last kept visit. ``schedule``: the one treated arm gets
+    ``Schedule("week", weeks)`` (its label is kept, so the power curve is one line); a placebo
+    control (dose 0) gets the same schedule, as a blinded trial gives matching placebo, while an
+    active control keeps its own. Every dose must fall on or before the last visit's target day
+    (week w is study day 7 w + 1). The QSP generator superposes the exposure of every dose
+    (``observe.arm_treatment``); the synth generator writes one EX record per dose, but its
+    efficacy follows the dose alone (``params.Effects``), so only the QSP generator shows a
+    schedule's effect on power.
     """
-    if scenario.sweep == "dose":
-        treated = [a for a in design.arms if not a.control]
-        if len(treated) != 1:
+    if scenario.sweep == "schedule":
+        arm = _treated_arm(design, "sweep schedule")
+        weeks = scenario.weeks or ()
+        last = design.visits[-1]
+        latest = (last.target - 1) // 7
+        late = [w for w in weeks if 7 * w + 1 > last.target]
+        if not weeks or late:
             raise InvalidInput(
                 SUBJECT,
-                "sweep dose",
-                Described(f"a design with {len(treated)} treated arms"),
-                "a design with exactly one treated arm besides the control (the arms of a "
-                "dose-ranging design already give power by dose)",
+                "sweep schedule",
+                schedule_label(weeks) if weeks else None,
+                f"weeks of dosing on or before the last visit ({last.avisit}, study day "
+                f"{last.target}: week {latest} at the latest)",
             )
+        schedule = Schedule("week", tuple(int(w) for w in weeks))
+        arms = tuple(
+            replace(a, schedule=schedule) if a is arm or (a.control and a.dose <= 0) else a
+            for a in design.arms
+        )
+        return replace(design, arms=arms)
+    if scenario.sweep == "dose":
+        arm = _treated_arm(design, "sweep dose")
         dose = float(scenario.value or 0.0)
         if dose <= 0:
             raise InvalidInput(SUBJECT, "sweep dose", dose, "doses above 0 (0 is the control)")
-        arm = treated[0]
         label = f"{arm.product} {dose:g} {arm.dose_unit}"
         arms = tuple(replace(a, dose=dose, label=label) if a is arm else a for a in design.arms)
         return replace(design, arms=arms)
@@ -306,7 +404,13 @@ def scenarios(
     _whole(subjects, "subjects", 2, MAX_SUBJECTS)
     if name is None:
         return (Scenario(subjects),), None
-    points = tuple(Scenario(subjects, name, v) for v in values)
+    schedules = [v for v in values if isinstance(v, tuple)]
+    numbers = [float(v) for v in values if not isinstance(v, tuple)]
+    points = (
+        tuple(Scenario(subjects, name, float(i + 1), weeks=w) for i, w in enumerate(schedules))
+        if name == "schedule"
+        else tuple(Scenario(subjects, name, v) for v in numbers)
+    )
     for point in points:
         scenario_design(design, point)  # refuses bad values before any work
     return points, name
@@ -592,6 +696,7 @@ def run_chunk(chunk: Chunk) -> pl.DataFrame:
                     "SCENARIO": chunk.index,
                     "SWEEP": chunk.scenario.sweep,
                     "SWEEPVAL": chunk.scenario.value,
+                    "SWEEPLABEL": chunk.scenario.label,
                     "SUBJECTS": n,
                     "REPLICATE": replicate,
                     "SEED": seed,
@@ -669,8 +774,9 @@ def simulate_trials(
     sweep point and analyse every one with atopic.trial (module docstring).
 
     ``subjects``: per trial (default the design's planned_subjects); ``sweep``:
-    ``"subjects=60,100"``, ``"dose=10,25,50"`` (one treated arm) or ``"followup=8,12,16"``
-    (AVISITN of the last visit); ``null=True``: no treatment effect (type I error); ``endpoints``:
+    ``"subjects=60,100"``, ``"dose=10,25,50"`` (one treated arm), ``"followup=8,12,16"``
+    (AVISITN of the last visit) or ``"schedule=0,0+4,0+1+2"`` (weeks of dosing of the one
+    treated arm, joined by ``+``: ``parse_schedule``, ``scenario_design``); ``null=True``: no treatment effect (type I error); ``endpoints``:
     ids (default every responder, continuous and ratio endpoint); ``alpha``: two-sided level;
     ``continuous``: "ancova" or "mmrm"; ``engine`` "local" or "spark" with ``workers`` processes
     (or Spark's ``local[workers]``, or ``spark_master``); ``progress(k)`` is told as k more
