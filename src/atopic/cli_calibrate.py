@@ -5,7 +5,9 @@ profile over the product's strength.
 [--starts K] [--max-evaluations M] [--profile] [--profile-evaluations P] [--name NAME]`` prints
 every target of ``atopic.simulate.targets`` beside its simulated value and Monte Carlo 95 %
 interval (``atopic.simulate.calibration``; each target with its study setting's background care:
-blinded or open label), and the statement of what one parameter set cannot reproduce. ``--fit``
+blinded or open label; a directional target, e.g. IgE and eosinophils fell in FURESTEM-AD phase
+IIa, shows "< 0" and whether the simulated value and its whole interval lie on that side), and
+the statement of what one parameter set cannot reproduce. ``--fit``
 fits the cares and the cell-therapy mechanism (``calibration.FIT_PARAMETERS``) on the same
 virtual patients from ``K`` starts (``M`` evaluations each), prints every start and the table
 again for the best set. ``--profile`` fixes the T-cell Emax on ``calibration.PROFILE_GRID``,
@@ -41,13 +43,21 @@ def _show(table: object) -> str:
             ci = f"> {lo:g}"
         else:
             ci = ""
-        published = f"> {lo:g}" if r["metric"].startswith("diff") else f"{r['published']:.1f}"
-        if r["metric"].startswith("diff"):
-            ci = ""
+        published = f"{r['published']:.1f}"
+        verdict = ""
+        if r["direction"] is not None:  # the source gives a direction only
+            published, ci = ("< 0" if r["direction"].startswith("below") else "> 0"), ""
+            verdict = "  direction " + (
+                "met (whole MC interval)"
+                if r["direction_met_mc"]
+                else "met (point only)"
+                if r["direction_met"]
+                else "NOT met"
+            )
         mc = f"{r['mc_low']:.1f} to {r['mc_high']:.1f}"
         line = (
             f"{r['target']:<26} {r['care']:>6.3g} {published:>10} {ci:>16} "
-            f"{r['simulated']:>10.1f} {mc:>16}"
+            f"{r['simulated']:>10.1f} {mc:>16}{verdict}"
         )
         if r["note"]:
             line += f"  ({r['note']})"

@@ -207,3 +207,101 @@ def test_the_command_refuses_a_bad_population() -> None:
     result = CliRunner().invoke(main, ["simulate", "calibrate", "--population", "nope"])
     assert result.exit_code != 0
     assert "population" in result.output
+
+
+# --- IgE and eosinophils (FURESTEM-AD phase IIa: "IgE and eosinophils fell", direction only) ----
+
+
+LAB_TARGETS = ("furestem2a-high-ige", "furestem2a-high-eos")
+
+
+def test_ige_and_eosinophil_targets_are_directional_with_their_source() -> None:
+    by_id = {t.id: t for t in TARGETS}
+    for ident, metric in zip(LAB_TARGETS, ("ige_median_pct", "eos_median_pct"), strict=True):
+        t = by_id[ident]
+        assert t.metric == metric
+        assert t.source.startswith("Kim 2017")
+        assert (t.regimen, t.week, t.setting) == ("sc50", 12, "open")
+        assert t.direction == "below"
+        assert t.value == 0.0
+        assert t.weight == 0.0
+
+
+def test_the_lab_targets_report_a_median_change_with_its_interval(pool: cal.Pool) -> None:
+    table = cal.calibration_table(pool, load_model(), open_care=1.5)
+    rows = {r["target"]: r for r in table.iter_rows(named=True)}
+    for ident in LAB_TARGETS:
+        row = rows[ident]
+        assert math.isfinite(row["simulated"])
+        assert row["simulated"] > -100
+        assert row["mc_low"] <= row["simulated"] <= row["mc_high"]
+        assert row["mc_low"] < row["mc_high"]
+        assert row["direction"] == "below 0"
+        assert row["care"] == 1.5  # open label
+        assert "background care alone" in row["note"]
+    for row in table.iter_rows(named=True):  # every directional row is judged, others are not
+        if row["direction"] is None:
+            assert row["direction_met"] is None
+            assert row["direction_met_mc"] is None
+        else:
+            below = row["direction"] == "below 0"
+            value, lo, hi = row["simulated"], row["mc_low"], row["mc_high"]
+            assert row["direction_met"] == (value < 0 if below else value > 0), row["target"]
+            assert row["direction_met_mc"] == (hi < 0 if below else lo > 0), row["target"]
+
+
+def test_the_direction_check_is_computed_not_declared(pool: cal.Pool) -> None:
+    ige = next(t for t in TARGETS if t.id == "furestem2a-high-ige")
+    rose = replace(ige, id="ige-rose", direction="above", high=None, low=0.0)
+    table = cal.calibration_table(pool, load_model(), [ige, rose], open_care=1.5)
+    fell, up = table.row(0, named=True), table.row(1, named=True)
+    assert fell["simulated"] == up["simulated"]  # the same simulation, judged both ways
+    assert fell["direction_met"] == (fell["simulated"] < 0)
+    assert up["direction_met"] == (up["simulated"] > 0)
+    assert fell["direction_met"] != up["direction_met"]
+    assert cal.direction_check("below", -1.0, -2.0, 0.5) == (True, False)
+    assert cal.direction_check("above", 2.0, 0.5, 3.0) == (True, True)
+    assert cal.direction_check("above", -2.0, -3.0, -1.0) == (False, False)
+    with pytest.raises(cal.InvalidInput, match="direction"):
+        cal.direction_check("fell", -1.0, -2.0, 0.0)
+
+
+def test_without_a_product_effect_the_labs_change_as_under_care_alone(pool: cal.Pool) -> None:
+    """Common random numbers: with every MSC effect off the high-dose arm is background care,
+    so its IgE and eosinophil changes equal care alone; with the Th2 effect on, IgE falls more."""
+    model = load_model()
+    off = replace(
+        model,
+        mechanism=model.mechanism.replace(
+            tcell_emax=0.0, barrier_emax=0.0, tslp_emax=0.0, th2_emax=0.0
+        ),
+    )
+    targets = [t for t in TARGETS if t.id in LAB_TARGETS]
+    care_only = [replace(t, id=t.id + "-care", regimen="placebo") for t in targets]
+    table = cal.calibration_table(pool, off, targets + care_only, open_care=1.0)
+    values = dict(table.select("target", "simulated").iter_rows())
+    for t in targets:
+        assert values[t.id] == values[t.id + "-care"], t.id
+    strong = replace(model, mechanism=model.mechanism.replace(th2_emax=0.95, th2_ec50=1.0))
+    again = dict(
+        cal.calibration_table(pool, strong, targets, open_care=1.0)
+        .select("target", "simulated")
+        .iter_rows()
+    )
+    assert again["furestem2a-high-ige"] < values["furestem2a-high-ige"]
+
+
+def test_the_median_interval_has_at_least_95_percent_coverage() -> None:
+    from scipy.stats import binom
+
+    rng = np.random.default_rng(4)
+    for n in (11, 40, 200):
+        x = rng.normal(size=n)
+        median, lo, hi = cal._median_ci(x)
+        assert median == pytest.approx(float(np.median(x)))
+        ordered = np.sort(x)
+        k = int(np.flatnonzero(ordered == lo)[0]) + 1  # 1-based rank of the lower bound
+        assert hi == ordered[n - k]  # symmetric ranks
+        coverage = 1 - 2 * binom.cdf(k - 1, n, 0.5)
+        assert coverage >= 0.95
+        assert 1 - 2 * binom.cdf(k, n, 0.5) < 0.95  # one rank narrower would not cover

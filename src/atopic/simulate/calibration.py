@@ -10,7 +10,9 @@ simulated here (observed cases).
 Monte Carlo 95 % intervals: a rate's Wilson score interval on the ``n`` simulated patients
 (Wilson EB, JASA 1927); a mean's normal interval; a difference of rates between two regimens on
 the same patients, the normal interval of the paired differences; a ratio of means (SCORAD,
-pruritus), the delta-method interval. The published value's own 95 % interval is the Wilson
+pruritus), the delta-method interval; a median (IgE, eosinophils), the distribution-free interval
+between two order statistics, ranks from the binomial(n, 1/2) (Conover WJ, *Practical
+Nonparametric Statistics*, 3rd ed. 1999, section 3.2). The published value's own 95 % interval is the Wilson
 interval on the trial arm's size where it is known: it says how far a small open-label arm may
 be from its true rate.
 
@@ -21,6 +23,14 @@ I/IIa (``None``: ``model.care``, one care for all). A separate open-label care i
 about bias: expectation and regression to the mean in an uncontrolled open-label arm act like a
 stronger background response, and without it the model must give the same value to the phase IIa
 and phase 3 arms of the same regimen (``CANNOT_REPRODUCE``).
+
+Directional targets (``Target.direction``; the source gives a direction, not a number): the table
+says whether the simulated value lies on the stated side of 0 (``direction_met``) and whether its
+whole Monte Carlo interval does (``direction_met_mc``), both computed from the simulation. The
+IgE and eosinophil targets of FURESTEM-AD phase I/IIa read the LB values the QSP generator would
+record (``observe.lab_values``: common random numbers, the same lab draws for every regimen); their
+note gives background care alone in the same setting, since an open-label arm without control
+cannot tell the product's share of a fall.
 
 Fit (``fit``): six parameters, on transformed scales, bounded Nelder-Mead
 (``scipy.optimize.minimize``, ``BOUNDS``) from several starts (the model's own values and a Latin
@@ -52,7 +62,7 @@ import numpy as np
 import polars as pl
 from scipy.optimize import minimize
 from scipy.special import expit, ndtr
-from scipy.stats import qmc
+from scipy.stats import binom, qmc
 
 from atopic.errors import InvalidInput
 from atopic.instruments.scorad import compute_scorad
@@ -62,12 +72,22 @@ from atopic.simulate.model import (
     CellRegimen,
     Treatment,
     Variability,
+    biomarkers,
     treat,
 )
-from atopic.simulate.observe import Inclusion, Screened, rate, screen
+from atopic.simulate.observe import (
+    Inclusion,
+    Observation,
+    Observed,
+    Screened,
+    lab_values,
+    rate,
+    screen,
+)
 from atopic.simulate.qsp import Model, load_model, save_model
 from atopic.simulate.targets import (
     BODY_WEIGHT_KG,
+    DIRECTIONS,
     REGIMENS,
     SETTINGS,
     TARGETS,
@@ -157,10 +177,13 @@ def treatment_of(regimen: Regimen, mechanism: CellMechanism) -> Treatment:
 
 @dataclass(frozen=True)
 class Arm:
-    """One regimen on the pool: rated EASI and latent severity (n, len(VISIT_WEEKS))."""
+    """One regimen on the pool: rated EASI and latent severity (n, len(VISIT_WEEKS)), and the
+    whole observation (``observe.Observed``: mechanistic and latent EASI, the biomarkers with the
+    baseline in column 0) from which the labs are drawn."""
 
     rated: np.ndarray
     severity: np.ndarray
+    observed: Observed | None = None
 
 
 def arm_key(regimen: str, setting: str = "blinded") -> str:
@@ -186,16 +209,17 @@ def run_regimens(
     out: dict[str, Arm] = {}
     for name in names:
         regimen = name.split("@")[0]
-        course = treat(
+        course = treat(  # week 0 is the start itself: the same integration as from week 4 on
             scr.params,
             scr.baseline,
-            VISIT_WEEKS[1:],
+            VISIT_WEEKS,
             treatment_of(REGIMENS[regimen], model.mechanism),
             care=care_of(model, name, open_care),
         )
-        mech = np.concatenate([scr.baseline.easi[:, None], course.easi], axis=1)
-        _, rated, severity = rate(mech, scr, pool.variability)
-        out[name] = Arm(rated, severity)
+        mech = np.concatenate([scr.baseline.easi[:, None], course.easi[:, 1:]], axis=1)
+        latent, rated, severity = rate(mech, scr, pool.variability)
+        markers = biomarkers(course)  # week 0: the steady state before any dose, no blockade
+        out[name] = Arm(rated, severity, Observed(mech, latent, rated, severity, markers))
     return out
 
 
@@ -260,6 +284,35 @@ def _ratio_change(y: np.ndarray) -> tuple[float, float, float]:
     return 100 * (r - 1), 100 * (r - Z * se - 1), 100 * (r + Z * se - 1)
 
 
+LAB_METRICS: dict[str, str] = {"ige_median_pct": "IGE", "eos_median_pct": "EOS"}
+"""Lab metrics and their LB test codes (``observe.LAB_CODES``)."""
+
+
+def _lab_pct(pool: Pool, arm: Arm, week: float, code: str) -> np.ndarray:
+    """% change from baseline of a lab (``LAB_METRICS``) per patient, from the LB values the QSP
+    generator records (``observe.lab_values``); the lab draws are seeded by the pool alone, so
+    every regimen gets the same baseline labs and visit noise (common random numbers)."""
+    if arm.observed is None:
+        raise InvalidInput(
+            "calibrate", "arm", "an arm without its observation", "a run_regimens arm"
+        )
+    rng = np.random.default_rng(np.random.SeedSequence([pool.seed, 8]))
+    labs = lab_values(arm.observed, pool.screened.s0, rng, Observation(pool.variability))
+    values = labs[code]
+    return 100.0 * (values[:, _column(week)] / values[:, 0] - 1.0)
+
+
+def _median_ci(x: np.ndarray) -> tuple[float, float, float]:
+    """Median with its distribution-free 95 % interval (x_(k), x_(n-k+1)), k the 2.5 % point of
+    binomial(n, 1/2), coverage >= 95 % (Conover 1999, section 3.2)."""
+    v = np.sort(np.asarray(x, dtype=float))
+    n = v.size
+    k = int(binom.ppf(0.025, n, 0.5))  # P(B <= k - 1) < 0.025
+    if k < 1:
+        return float(np.median(v)), -math.inf, math.inf
+    return float(np.median(v)), float(v[k - 1]), float(v[n - k])
+
+
 def _mean_ci(x: np.ndarray) -> tuple[float, float, float]:
     m, se = float(x.mean()), float(np.std(x, ddof=1) / math.sqrt(len(x)))
     return m, m - Z * se, m + Z * se
@@ -292,6 +345,8 @@ def evaluate(
             _responders(arm, week, 50, smooth) - _responders(arms[placebo], week, 50, smooth)
         )
         return _mean_ci(d)
+    if m in LAB_METRICS:
+        return _median_ci(_lab_pct(pool, arm, week, LAB_METRICS[m]))
     if m in ("scorad_pct", "pruritus_pct"):
         total, pruritus = _scorad(pool, arm, week)
         return _ratio_change(total if m == "scorad_pct" else pruritus)
@@ -300,7 +355,9 @@ def evaluate(
 
 def _needed(targets: Sequence[Target]) -> list[str]:
     names = {arm_key(t.regimen, t.setting) for t in targets} | {
-        arm_key("placebo", t.setting) for t in targets if t.metric == "diff_easi50"
+        arm_key("placebo", t.setting)
+        for t in targets
+        if t.metric == "diff_easi50" or t.metric in LAB_METRICS
     }
     return sorted(names)
 
@@ -336,8 +393,21 @@ TABLE_SCHEMA = {
     "weight": pl.Float64(),
     "setting": pl.String(),
     "care": pl.Float64(),
+    "direction": pl.String(),
+    "direction_met": pl.Boolean(),
+    "direction_met_mc": pl.Boolean(),
     "note": pl.String(),
 }
+
+
+def direction_check(direction: str | None, value: float, lo: float, hi: float) -> tuple[bool, bool]:
+    """Whether a simulated ``value`` (and its whole MC interval ``lo``-``hi``) lies on the side of
+    0 a directional target states (``targets.DIRECTIONS``): strictly below or above 0."""
+    if direction not in DIRECTIONS:
+        raise InvalidInput("calibrate", "direction", direction, "one of " + ", ".join(DIRECTIONS))
+    if direction == "below":
+        return value < 0, hi < 0
+    return value > 0, lo > 0
 
 
 def calibration_table(
@@ -348,7 +418,8 @@ def calibration_table(
     open_care: float | None = None,
 ) -> pl.DataFrame:
     """One row per target: published value (and its interval), simulated value, MC interval,
-    and the background care it was simulated with (its study setting's)."""
+    the background care it was simulated with (its study setting's) and, for a directional
+    target, whether the simulated value and its MC interval lie on the stated side of 0."""
     arms = run_regimens(pool, model, _needed(targets), open_care=open_care)
     rows = []
     for t in targets:
@@ -359,6 +430,13 @@ def calibration_table(
             p1 = float(_responders(arms["sc50"], 4, 50, False).mean())
             p0 = float(_responders(arms["placebo"], 4, 50, False).mean())
             note = f"{note}; simulated power at n=98/99: {100 * _power(p1, p0, 98, 99):.0f} %"
+        if t.metric in LAB_METRICS:
+            care_only = replace(t, regimen="placebo")
+            c, clo, chi = evaluate(pool, arms, care_only)
+            note = f"{note}; background care alone: {c:.1f} ({clo:.1f} to {chi:.1f})"
+        met = met_mc = None
+        if t.direction is not None:
+            met, met_mc = direction_check(t.direction, value, lo, hi)
         rows.append(
             {
                 "target": t.id,
@@ -375,6 +453,9 @@ def calibration_table(
                 "weight": t.weight,
                 "setting": t.setting,
                 "care": care_of(model, arm_key(t.regimen, t.setting), open_care),
+                "direction": None if t.direction is None else f"{t.direction} 0",
+                "direction_met": met,
+                "direction_met_mc": met_mc,
                 "note": note,
             }
         )

@@ -7,14 +7,23 @@ where the source gives it (for the trial's own binomial interval); ``weight`` is
 weight in the fit (0: reported, not fitted); ``setting`` is the study's blinding: ``"blinded"``
 (double-blind placebo-controlled trials, and the pooled placebo arms of such trials) or
 ``"open"`` (open-label single-arm studies: FURESTEM-AD phase I/IIa). Each setting has its own
-background care in the calibration (``calibration`` docstring).
+background care in the calibration (``calibration`` docstring). ``direction`` marks a target whose
+source gives only a direction: ``"below"`` (the outcome fell: the simulated value must be below
+0) or ``"above"`` (it must be above 0); its ``value`` is then 0, the reference of the direction,
+not a published number, and the report says whether the simulated value (and its whole Monte
+Carlo interval) lies on that side.
 
 Metrics (week ``week`` against baseline, on the rated EASI of enrolled virtual patients, no
 dropout: observed cases)
     ``easi50``/``easi75``/``easi90``: % of patients with EASI improved by >= 50/75/90 %;
     ``iga01``: % with vIGA-AD 0/1 and >= 2 grades better; ``pct_easi``: mean % change of EASI;
     ``scorad_pct``/``pruritus_pct``: mean % change of SCORAD / its pruritus VAS;
-    ``diff_easi50``: EASI-50 of the arm minus EASI-50 of placebo (percentage points).
+    ``diff_easi50``: EASI-50 of the arm minus EASI-50 of placebo (percentage points);
+    ``ige_median_pct``/``eos_median_pct``: median % change of serum IgE / blood eosinophils, from
+    the LB values of the QSP observation model (``observe.lab_values``: IgE and eosinophils
+    follow Th2 activity, effective IL-4 + IL-13, with visit noise). Median, not mean: IgE is
+    log-normal with a log-SD of 1.2 between patients, and a median % change is what small trials
+    report for skewed labs.
 
 Sources: Andreasen TH et al., JEADV 2020 (pooled placebo of 24 systemic-therapy trials); SOLO 1/2
 (Simpson EL et al., NEJM 2016) and JADE MONO (Simpson EL et al., Lancet 2020) placebo arms; Kim HS
@@ -61,8 +70,11 @@ class Target:
     weight: float = 1.0
     note: str = ""
     setting: str = "blinded"
+    direction: str | None = None
 
 
+DIRECTIONS: tuple[str, ...] = ("below", "above")
+"""Directions of a directional target: the simulated value must be below / above 0."""
 SETTINGS: tuple[str, ...] = ("blinded", "open")
 """Study settings, each with its own background care in the calibration."""
 BODY_WEIGHT_KG = 70.0
@@ -141,6 +153,7 @@ TARGETS: tuple[Target, ...] = (
         low=0.0,
         weight=0.0,
         note="significant at week 4: the difference must be > 0",
+        direction="above",
     ),
     Target("adstem-msc-easi75", "ADSTEM 2025", "adstem", "easi75", 16, 23.7, n=57),
     Target("adstem-pbo-easi75", "ADSTEM 2025", "placebo", "easi75", 16, 7.3, n=57),
@@ -154,6 +167,38 @@ TARGETS: tuple[Target, ...] = (
         low=0.0,
         weight=0.0,
         note="EASI-50 higher than placebo (p = 0.038): the difference must be > 0",
+        direction="above",
+    ),
+    Target(
+        "furestem2a-high-ige",
+        "Kim 2017 (open label)",
+        "sc50",
+        "ige_median_pct",
+        12,
+        0.0,
+        high=0.0,
+        n=11,
+        weight=0.0,
+        note="IgE fell (direction only, no number in the source): the median % change must be < 0",
+        setting="open",
+        direction="below",
+    ),
+    Target(
+        "furestem2a-high-eos",
+        "Kim 2017 (open label)",
+        "sc50",
+        "eos_median_pct",
+        12,
+        0.0,
+        high=0.0,
+        n=11,
+        weight=0.0,
+        note=(
+            "eosinophils fell (direction only, no number in the source): the median % change "
+            "must be < 0"
+        ),
+        setting="open",
+        direction="below",
     ),
 )
 """The targets of simulation.md, one row each (ADSTEM arm sizes: 114 randomized 1:1, assumed)."""
