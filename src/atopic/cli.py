@@ -370,6 +370,7 @@ def _ensure_demo(url: str) -> None:
         click.echo(f"  {username:<13} {password}", err=True)
 
 
+from atopic.cli_derive import derive  # noqa: E402
 from atopic.cli_export import export  # noqa: E402  (registered last: the registry's commands)
 from atopic.cli_import import import_  # noqa: E402
 from atopic.cli_registry import db, users  # noqa: E402
@@ -379,6 +380,7 @@ from atopic.cli_trial import analyze  # noqa: E402
 
 main.add_command(db)
 main.add_command(analyze)
+main.add_command(derive)
 main.add_command(users)
 main.add_command(export)
 main.add_command(synth)

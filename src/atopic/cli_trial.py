@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from atopic.cli_derive import engine_option, spark_master_option
 from atopic.cli_registry import _as_option, _engine, _factory, _identify, _message
 from atopic.errors import InvalidInput
 
@@ -37,6 +38,8 @@ from atopic.errors import InvalidInput
 )
 @click.option("--imputations", default=20, show_default=True, help="Multiple imputations (MI).")
 @click.option("--seed", default=20261130, show_default=True, help="Seed of the imputations.")
+@engine_option
+@spark_master_option
 def analyze(
     tables_dir: Path | None,
     db: str | None,
@@ -45,11 +48,13 @@ def analyze(
     out_dir: Path,
     imputations: int,
     seed: int,
+    engine_name: str,
+    spark_master: str | None,
 ) -> None:
     """Derive ADSL, BDS and ADAE from collected tables, run every analysis the design names and
     write the analysis tables, the ARD (Parquet and CSV), rejects.csv and report.html to OUT."""
     from atopic.tables.collected import COLLECTED
-    from atopic.tables.files import read_tables
+    from atopic.tables.engines import open_engine
     from atopic.trial.analyze.run import Options
     from atopic.trial.design import load_design
     from atopic.trial.workflow import run
@@ -58,11 +63,14 @@ def analyze(
         raise click.UsageError("give either --tables DIR or --db URL")
     try:
         design = load_design(design_file)
-        if tables_dir is not None:
-            tables = read_tables(tables_dir, COLLECTED)
-        else:
-            tables = _from_registry(db or "", as_user, design.study.studyid)
-        written = run(tables, design, out_dir, Options(mi_imputations=imputations, seed=seed))
+        with open_engine(engine_name, spark_master=spark_master) as engine:
+            if tables_dir is not None:
+                tables = engine.read(tables_dir, COLLECTED)
+            else:
+                exported = _from_registry(db or "", as_user, design.study.studyid)
+                tables = {name: engine.from_polars(frame) for name, frame in exported.items()}
+            opts = Options(mi_imputations=imputations, seed=seed)
+            written = run(tables, design, out_dir, opts)
     except InvalidInput as error:
         raise click.ClickException(error.message) from None
     except click.ClickException:

@@ -109,6 +109,15 @@ def test_cli_analyzes_a_folder_of_tables(tables_dir: Path, tmp_path: Path) -> No
     assert (tmp_path / "report.html").exists()
 
 
+@pytest.mark.slow
+def test_cli_on_duckdb_gives_the_same_ard(tables_dir: Path, result: Path, tmp_path: Path) -> None:
+    """The derivations on DuckDB, the statistics on what comes back: the same ARD to the byte."""
+    args = ["analyze", "--tables", str(tables_dir), "--design", str(DESIGN), "--out", str(tmp_path)]
+    outcome = CliRunner().invoke(main, [*args, "--imputations", "5", "--engine", "duckdb"])
+    assert outcome.exit_code == 0, outcome.output
+    assert (tmp_path / "ard.csv").read_bytes() == (result / "ard.csv").read_bytes()
+
+
 def test_cli_names_the_bad_value_of_a_table(tables_dir: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad"
     bad.mkdir()

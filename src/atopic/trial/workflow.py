@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import narwhals as nw
 import polars as pl
 
 from atopic.tables.analysis import ANALYSIS
@@ -52,17 +53,25 @@ def report_context(design: Design, bds: pl.DataFrame) -> ReportContext:
     )
 
 
+def _polars(frame: Any) -> pl.DataFrame:
+    """A derived table of any engine, computed, as a Polars DataFrame (the analyses' input)."""
+    native = nw.from_native(frame)
+    return (native.collect() if isinstance(native, nw.LazyFrame) else native).to_polars()
+
+
 def run(
     tables: Mapping[str, Any], design: Design, out: str | Path, opts: Options | None = None
 ) -> Written:
-    """Derive, analyze and report into ``out`` (created if needed); see the module docstring."""
+    """Derive, analyze and report into ``out`` (created if needed); see the module docstring.
+    ``tables`` are native frames of one engine (Polars, DuckDB, PySpark): the derivations run
+    there and the analysis tables come back to Polars for the statistics."""
     out = Path(out)
     for name, frame in tables.items():
         if name in COLLECTED:
             check_table(frame, COLLECTED[name])
     derived = derive_all(tables, design)
     frames = {
-        name: check_table(pl.DataFrame(derived[name]), ANALYSIS[name])
+        name: check_table(_polars(derived[name]), ANALYSIS[name])
         for name in ("ADSL", "BDS", "ADAE")
     }
     out.mkdir(parents=True, exist_ok=True)

@@ -141,7 +141,7 @@ def checkpoint(frame: Any) -> Any:
     """Materialise a lazy intermediate table that several later steps read, so its plan runs
     once: a Polars LazyFrame is computed and handed back lazy; a DuckDB relation becomes a
     temporary table of the caller's own connection (dropped when the connection closes), read
-    back as a relation. Other engines (PySpark) are left to plan as a whole."""
+    back as a relation; a PySpark DataFrame is checkpointed. Other engines plan as a whole."""
     if not isinstance(frame, nw.LazyFrame):
         return frame
     impl = frame.implementation
@@ -152,6 +152,14 @@ def checkpoint(frame: Any) -> Any:
         name = f"atopic_{uuid.uuid4().hex}"
         relation.query("t", f"CREATE TEMP TABLE {name} AS SELECT * FROM t")
         return nw.from_native(relation.query("t", f"SELECT * FROM {name}"))
+    if impl.is_pyspark() or impl.is_pyspark_connect():
+        # Without a cut, the plan of each table repeats the whole plan of every table it reads,
+        # which grows past the driver's memory on the BDS. A reliable checkpoint (the cluster's
+        # checkpoint directory) when one is set, else a local one (kept by the executors).
+        native = frame.to_native()
+        has_dir = native.sparkSession.sparkContext.getCheckpointDir() is not None
+        cut = native.checkpoint(eager=True) if has_dir else native.localCheckpoint(eager=True)
+        return nw.from_native(cut)
     return frame
 
 

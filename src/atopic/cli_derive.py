@@ -1,0 +1,134 @@
+"""``atopic derive``: collected tables -> analysis tables on a chosen engine, at any size.
+
+``atopic derive --tables DIR --design FILE --out DIR [--engine polars|duckdb|spark]
+[--spark-master URL] [--batch-subjects N]`` reads the collected tables (Parquet files, folders of
+Parquet parts as ``atopic synth`` writes them, or CSV), scores the questionnaires and derives
+ADSL, BDS and ADAE with the one Narwhals code of ``atopic.trial.derive``, and writes each as a
+folder of Parquet parts (``OUT/adsl/``, ``OUT/bds/``, ``OUT/adae/``) plus ``OUT/rejects.csv``.
+On Polars the subjects are derived in batches (``--batch-subjects``) so memory stays bounded;
+DuckDB and Spark plan the whole and spill or distribute themselves.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from atopic.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from atopic.tables.engines import Engine
+    from atopic.trial.design import Design
+
+ANALYSIS_NAMES = ("ADSL", "BDS", "ADAE")
+
+engine_option = click.option(
+    "--engine",
+    "engine_name",
+    type=click.Choice(["polars", "duckdb", "spark"]),
+    default="polars",
+    show_default=True,
+    help="Where the derivations run: Polars (embedded), DuckDB or PySpark.",
+)
+spark_master_option = click.option(
+    "--spark-master",
+    default=None,
+    help="Spark master URL for --engine spark (default local[*]; e.g. spark://host:7077).",
+)
+
+
+@click.command(short_help="Derive ADSL, BDS and ADAE at scale on Polars, DuckDB or Spark.")
+@click.option(
+    "--tables",
+    "tables_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Folder of collected tables (dm, ex, qs, lb, ae[, cm, ds]: Parquet, part folders, CSV).",
+)
+@click.option(
+    "--design",
+    "design_file",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The trial design (TOML).",
+)
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder."
+)
+@engine_option
+@spark_master_option
+@click.option(
+    "--batch-subjects",
+    default=50_000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Polars: subjects derived at a time (bounds memory; the result does not depend on it).",
+)
+def derive(
+    tables_dir: Path,
+    design_file: Path,
+    out_dir: Path,
+    engine_name: str,
+    spark_master: str | None,
+    batch_subjects: int,
+) -> None:
+    """Score and derive the analysis tables of the collected tables in TABLES; write them to OUT
+    as Parquet part folders, with rejects.csv listing every row that could not be used."""
+    from atopic.tables.collected import COLLECTED
+    from atopic.tables.engines import open_engine
+    from atopic.trial.design import load_design
+
+    try:
+        design = load_design(design_file)
+        with open_engine(engine_name, spark_master=spark_master) as engine:
+            tables = engine.read(tables_dir, COLLECTED)
+            rows = _derive(engine, tables, design, out_dir, batch_subjects)
+    except InvalidInput as error:
+        raise click.ClickException(error.message) from None
+    for name, count in rows.items():
+        where = out_dir / ("rejects.csv" if name == "REJECTS" else name.lower())
+        click.echo(f"{name}\t{count} rows\t{where}")
+
+
+def _fresh(out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in ANALYSIS_NAMES:
+        shutil.rmtree(out_dir / name.lower(), ignore_errors=True)
+        (out_dir / name.lower()).mkdir()
+
+
+def _derive(
+    engine: Engine, tables: dict[str, Any], design: Design, out_dir: Path, batch_subjects: int
+) -> dict[str, int]:
+    """Derive on ``engine`` and write the parts; the row count of each table written."""
+    import polars as pl
+
+    from atopic.trial.derive import derive_all
+    from atopic.trial.derive.batches import derive_batches
+
+    _fresh(out_dir)
+    rows = dict.fromkeys([*ANALYSIS_NAMES, "REJECTS"], 0)
+    rejects: list[pl.DataFrame] = []
+    if engine.name == "polars":
+        batches = derive_batches(tables, design, batch_subjects)
+    else:
+        batches = iter([derive_all(tables, design)])
+    for k, derived in enumerate(batches):
+        for name in ANALYSIS_NAMES:
+            if name not in derived:
+                continue
+            folder = out_dir / name.lower()
+            if engine.name == "spark":
+                engine.write_parquet(derived[name], folder)
+                rows[name] += engine.session.read.parquet(str(folder)).count()
+            else:
+                written = engine.write_parquet(derived[name], folder / f"part-{k:05d}")
+                rows[name] += pl.scan_parquet(written).select(pl.len()).collect().item()
+        rejects.append(derived["REJECTS"])
+    table = pl.concat(rejects)
+    table.write_csv(out_dir / "rejects.csv")
+    rows["REJECTS"] = table.height
+    return rows

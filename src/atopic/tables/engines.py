@@ -1,0 +1,186 @@
+"""The engines a batch of tables runs on: Polars (the embedded default), DuckDB and PySpark.
+
+Scoring (``atopic.instruments.score_table``) and the derivations (``atopic.trial.derive``) are
+written once in Narwhals; an engine only decides where the tables live. ``open_engine(name)``
+gives an ``Engine`` that reads a folder of tables (``read``), converts a Polars frame
+(``from_polars``), writes a result as Parquet (``write_parquet``) and brings a result back as a
+Polars frame (``to_polars``):
+
+==========  ==========================================================================
+``polars``  Polars LazyFrames; Parquet files are scanned, not loaded, so a filter reads only
+            the row groups it needs (``atopic derive`` runs large tables in subject batches)
+``duckdb``  DuckDB relations of one in-process connection, which spills to disk itself
+``spark``   PySpark DataFrames of a SparkSession: ``local[*]`` by default, or the cluster at
+            ``spark_master`` (``spark://host:7077``, ``yarn`` ...); see docs/scale.md
+==========  ==========================================================================
+
+PySpark and DuckDB are optional (``pip install 'atopic[spark]'``, ``'atopic[duckdb]'``); asking
+for one that is not installed is an ``InvalidInput`` that says what to install.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import narwhals as nw
+import polars as pl
+
+from atopic.errors import InvalidInput
+from atopic.tables.files import read_tables
+from atopic.tables.schema import Table
+
+ENGINES: tuple[str, ...] = ("polars", "duckdb", "spark")
+"""The engine names ``--engine`` accepts."""
+
+_MODULE = {"duckdb": "duckdb", "spark": "pyspark"}
+_EXTRA = {"duckdb": "atopic[duckdb]", "spark": "atopic[spark]"}
+
+
+@dataclass
+class Engine:
+    """One open engine: ``name`` and its session (None for Polars, a DuckDB connection, a
+    SparkSession). Frames it returns are native frames of that engine."""
+
+    name: str
+    session: Any = None
+    _owned: list[Any] = field(default_factory=list)
+
+    def from_polars(self, frame: pl.DataFrame | pl.LazyFrame) -> Any:
+        """``frame`` as a native frame of this engine (lazy for Polars)."""
+        if self.name == "polars":
+            return frame.lazy()
+        table = (frame.collect() if isinstance(frame, pl.LazyFrame) else frame).to_arrow()
+        if self.name == "duckdb":
+            return self.session.from_arrow(table)
+        return self.session.createDataFrame(table)
+
+    def read(self, folder: str | Path, declarations: Mapping[str, Table]) -> dict[str, Any]:
+        """The declared tables found in ``folder`` (see ``atopic.tables.files.read_tables`` for
+        the file names and how CSV is typed) as native frames of this engine. Parquet is read by
+        the engine itself (scanned by Polars, read by DuckDB and Spark); CSV is typed by the
+        declarations first, so every engine sees the same types."""
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise InvalidInput("tables", "folder", str(folder), "an existing folder")
+        out: dict[str, Any] = {}
+        for name, table in declarations.items():
+            parquet = _parquet_source(folder, name)
+            if parquet is None:
+                typed = read_tables(folder, {name: table})
+                if name in typed:
+                    out[name] = self.from_polars(typed[name])
+                continue
+            paths = [str(p) for p in parquet]
+            if self.name == "polars":
+                out[name] = pl.scan_parquet(paths)
+            elif self.name == "duckdb":
+                out[name] = self.session.read_parquet(paths)
+            else:
+                out[name] = self.session.read.parquet(*paths)
+        return out
+
+    def write_parquet(self, frame: Any, path: str | Path) -> Path:
+        """Write ``frame`` (a native frame of this engine, or an eager Polars frame) as Parquet:
+        one file ``<path>.parquet`` for Polars and DuckDB, a folder ``<path>/`` of parts for
+        Spark (each executor writes its own). Returns what was written."""
+        path = Path(path)
+        target = path.with_suffix(".parquet")
+        if isinstance(frame, pl.LazyFrame):
+            frame.sink_parquet(target)
+        elif isinstance(frame, pl.DataFrame):
+            frame.write_parquet(target)
+        elif self.name == "duckdb":
+            frame.write_parquet(str(target))
+        else:
+            frame.write.mode("overwrite").parquet(str(path))
+            return path
+        return target
+
+    def to_polars(self, frame: Any) -> pl.DataFrame:
+        """A native frame of this engine, computed, as an eager Polars DataFrame."""
+        nf = nw.from_native(frame)
+        eager = nf.collect() if isinstance(nf, nw.LazyFrame) else nf
+        return eager.to_polars()
+
+    def close(self) -> None:
+        """Close what ``open_engine`` opened (the DuckDB connection, the SparkSession)."""
+        for thing in self._owned:
+            thing.close() if hasattr(thing, "close") else thing.stop()
+        self._owned.clear()
+
+
+def _parquet_source(folder: Path, name: str) -> list[Path] | None:
+    """The Parquet file of table ``name`` in ``folder`` or its parts; None for CSV or none."""
+    for stem in (name.lower(), name.upper()):
+        if (folder / f"{stem}.parquet").exists():
+            return [folder / f"{stem}.parquet"]
+        if (folder / f"{stem}.csv").exists():
+            return None
+        parts = sorted((folder / stem).glob("*.parquet")) if (folder / stem).is_dir() else []
+        if parts:
+            return parts
+    return None
+
+
+def _require(name: str) -> None:
+    if name not in ENGINES:
+        raise InvalidInput("engine", "name", name, "one of " + ", ".join(ENGINES))
+    module = _MODULE.get(name)
+    if module and importlib.util.find_spec(module) is None:
+        raise InvalidInput(
+            "engine",
+            name,
+            "not installed",
+            f"the {module} package: pip install '{_EXTRA[name]}'",
+        )
+
+
+@contextmanager
+def open_engine(
+    name: str,
+    *,
+    spark_master: str | None = None,
+    spark_conf: Mapping[str, str] | None = None,
+    session: Any = None,
+) -> Iterator[Engine]:
+    """An ``Engine`` by name, closed on exit. ``session`` reuses an open DuckDB connection or
+    SparkSession (then it is not closed). For Spark, ``spark_master`` is the master URL
+    (default ``local[*]``) and ``spark_conf`` extra settings; the session works in UTC, so
+    dates never shift with the machine's time zone."""
+    _require(name)
+    if spark_master is not None and name != "spark":
+        raise InvalidInput("engine", "spark_master", spark_master, "only with the spark engine")
+    engine = Engine(name, session)
+    if session is None and name == "duckdb":
+        import duckdb
+
+        engine.session = duckdb.connect()
+        engine._owned.append(engine.session)
+    elif session is None and name == "spark":
+        from pyspark.sql import SparkSession
+
+        builder = (
+            SparkSession.builder.master(spark_master or "local[*]")
+            .appName("atopic")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.ui.showConsoleProgress", "false")
+        )
+        if (spark_master or "local").startswith("local"):
+            # Spark's default of 200 shuffle partitions is meant for a cluster; on one machine
+            # it turns every join of small tables into hundreds of tiny tasks.
+            cores = os.cpu_count() or 2
+            builder = builder.config("spark.sql.shuffle.partitions", str(2 * cores))
+        for key, value in (spark_conf or {}).items():
+            builder = builder.config(key, value)
+        engine.session = builder.getOrCreate()
+        engine._owned.append(engine.session)
+    try:
+        yield engine
+    finally:
+        engine.close()

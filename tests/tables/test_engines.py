@@ -1,0 +1,84 @@
+"""open_engine: reading a folder of tables on Polars and DuckDB gives the declared types and the
+values read_tables gives; writing Parquet round-trips; bad names are refused in words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from atopic.errors import InvalidInput
+from atopic.simulate.synth import synthesize
+from atopic.tables.collected import COLLECTED
+from atopic.tables.engines import ENGINES, open_engine
+from atopic.tables.files import read_tables
+from atopic.trial.design import load_design
+
+DESIGN = Path(__file__).resolve().parents[2] / "examples" / "trial" / "design.toml"
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """DM and EX as Parquet files, QS as a folder of two parts, LB and AE as CSV."""
+    tables = synthesize(load_design(DESIGN), 12, seed=3)
+    out = tmp_path_factory.mktemp("engines")
+    tables["DM"].write_parquet(out / "dm.parquet")
+    tables["EX"].write_parquet(out / "EX.parquet")
+    (out / "qs").mkdir()
+    qs = tables["QS"]
+    qs.head(qs.height // 2).write_parquet(out / "qs" / "part-00000.parquet")
+    qs.tail(qs.height - qs.height // 2).write_parquet(out / "qs" / "part-00001.parquet")
+    tables["LB"].write_csv(out / "lb.csv")
+    tables["AE"].write_csv(out / "ae.csv")
+    return out
+
+
+@pytest.mark.parametrize("name", ["polars", "duckdb"])
+def test_read_gives_what_read_tables_gives(folder: Path, name: str) -> None:
+    expected = {
+        k: v.collect() if isinstance(v, pl.LazyFrame) else v
+        for k, v in read_tables(folder, COLLECTED).items()
+    }
+    with open_engine(name) as engine:
+        got = engine.read(folder, COLLECTED)
+        assert set(got) == {"DM", "EX", "QS", "LB", "AE"} == set(expected)
+        for table, frame in got.items():
+            assert_frame_equal(engine.to_polars(frame), expected[table])
+
+
+@pytest.mark.parametrize("name", ["polars", "duckdb"])
+def test_write_parquet_round_trips(folder: Path, tmp_path: Path, name: str) -> None:
+    with open_engine(name) as engine:
+        dm = engine.read(folder, COLLECTED)["DM"]
+        written = engine.write_parquet(dm, tmp_path / "part-00000")
+        assert written == tmp_path / "part-00000.parquet"
+        assert_frame_equal(pl.read_parquet(written), engine.to_polars(dm))
+
+
+def test_from_polars_keeps_the_values() -> None:
+    frame = pl.DataFrame({"USUBJID": ["A", None], "AVAL": [1.5, None]})
+    for name in ("polars", "duckdb"):
+        with open_engine(name) as engine:
+            assert_frame_equal(engine.to_polars(engine.from_polars(frame)), frame)
+
+
+def test_an_unknown_engine_is_refused_with_the_choices() -> None:
+    with pytest.raises(InvalidInput) as error, open_engine("dask"):
+        pass
+    assert "engine name must be one of " + ", ".join(ENGINES) in error.value.message
+    assert "dask" in error.value.message
+
+
+def test_a_spark_master_needs_the_spark_engine() -> None:
+    with (
+        pytest.raises(InvalidInput, match="only with the spark engine"),
+        open_engine("duckdb", spark_master="spark://h:7077"),
+    ):
+        pass
+
+
+def test_a_missing_folder_is_refused(tmp_path: Path) -> None:
+    with open_engine("polars") as engine, pytest.raises(InvalidInput, match="an existing folder"):
+        engine.read(tmp_path / "nowhere", COLLECTED)

@@ -1,0 +1,81 @@
+"""derive_batches: deriving subjects in batches gives, stacked, exactly what derive_all gives on
+the whole, rejects included (rows of unknown subjects, rows with no subject, bad dates)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from atopic.errors import InvalidInput
+from atopic.simulate.synth import synthesize
+from atopic.trial.derive import derive_all
+from atopic.trial.derive.batches import derive_batches, subject_bounds
+from atopic.trial.design import load_design
+
+DESIGN = load_design(Path(__file__).resolve().parents[3] / "examples" / "trial" / "design.toml")
+
+
+@pytest.fixture(scope="module")
+def messy() -> dict[str, pl.DataFrame]:
+    tables = synthesize(DESIGN, 23, seed=11)
+    qs = tables["QS"]
+    first = qs.head(3)
+    strays = pl.concat(
+        [
+            first.with_columns(pl.lit("AAA-000").alias("USUBJID")),  # sorts before every subject
+            first.with_columns(pl.lit("ZZZ-999").alias("USUBJID")),  # and after
+            first.with_columns(pl.lit(None, dtype=pl.String).alias("USUBJID")),
+        ]
+    )
+    partial = pl.col("QSDTC").str.slice(0, 7)
+    middle = tables["DM"]["USUBJID"][11]
+    qs = qs.with_columns(
+        pl.when((pl.col("USUBJID") == middle) & (pl.col("VISITNUM") == 2.0))
+        .then(partial)
+        .otherwise(pl.col("QSDTC"))
+        .alias("QSDTC")
+    )
+    tables["QS"] = pl.concat([qs, strays])
+    return tables
+
+
+@pytest.fixture(scope="module")
+def whole(messy: dict[str, pl.DataFrame]) -> dict[str, Any]:
+    return derive_all(messy, DESIGN)
+
+
+@pytest.mark.parametrize("size", [4, 30])
+def test_batches_stacked_equal_the_whole(
+    messy: dict[str, pl.DataFrame], whole: dict[str, Any], size: int
+) -> None:
+    batches = list(derive_batches({k: v.lazy() for k, v in messy.items()}, DESIGN, size))
+    assert len(batches) == -(-23 // size)
+    for name in ("ADSL", "BDS", "ADAE"):
+        assert_frame_equal(pl.concat([b[name] for b in batches]), whole[name])
+    # The rejects come in batch order; as a set they are the whole's, row for row.
+    stacked = pl.concat([b["REJECTS"] for b in batches])
+    key = list(stacked.columns)
+    assert_frame_equal(
+        stacked.sort(key, nulls_last=True), whole["REJECTS"].sort(key, nulls_last=True)
+    )
+
+
+def test_the_messy_rows_are_rejected_not_lost(whole: dict[str, Any]) -> None:
+    reasons = whole["REJECTS"]
+    # Three items of one EASI assessment: one assessment, one reject, for each stray subject.
+    for subject in (pl.col("USUBJID") == "AAA-000", pl.col("USUBJID") == "ZZZ-999"):
+        assert reasons.filter(subject).height == 1
+    assert reasons.filter(pl.col("USUBJID").is_null()).height == 1
+    assert reasons.filter(pl.col("reason").str.contains("complete date")).height >= 1
+
+
+def test_bounds_cut_sorted_subjects() -> None:
+    dm = pl.DataFrame({"USUBJID": ["C", "A", "B", "E", "D", "A"]})
+    assert subject_bounds(dm, 2) == ["B", "D"]
+    assert subject_bounds(dm, 5) == []
+    with pytest.raises(InvalidInput, match="batches subjects must be a whole number"):
+        subject_bounds(dm, 0)
