@@ -104,3 +104,13 @@ def test_a_spark_master_without_spark_is_refused(tables: Path, tmp_path: Path) -
     result = CliRunner().invoke(main, [*args, "--spark-master", "spark://h:7077"])
     assert result.exit_code == 1
     assert "engine spark_master must be only with the spark engine" in result.output
+
+
+def test_spark_settings_are_key_value_pairs_for_spark_only(tables: Path, tmp_path: Path) -> None:
+    args = ["derive", "--tables", str(tables), "--design", str(DESIGN), "--out", str(tmp_path)]
+    result = CliRunner().invoke(main, [*args, "--engine", "spark", "--spark-conf", "memory"])
+    assert result.exit_code == 1
+    assert "engine spark_conf must be KEY=VALUE" in result.output
+    assert "got 'memory'" in result.output
+    result = CliRunner().invoke(main, [*args, "--spark-conf", "spark.executor.memory=8g"])
+    assert "engine spark_conf must be only with the spark engine" in result.output

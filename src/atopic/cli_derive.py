@@ -1,8 +1,8 @@
 """``atopic derive``: collected tables -> analysis tables on a chosen engine, at any size.
 
 ``atopic derive --tables DIR --design FILE --out DIR [--engine polars|duckdb|spark]
-[--spark-master URL] [--batch-subjects N]`` reads the collected tables (Parquet files, folders of
-Parquet parts as ``atopic synth`` writes them, or CSV), scores the questionnaires and derives
+[--spark-master URL] [--spark-conf KEY=VALUE ...] [--batch-subjects N]`` reads the collected
+tables (Parquet files, folders of Parquet parts as ``atopic synth`` writes them, or CSV), scores the questionnaires and derives
 ADSL, BDS and ADAE with the one Narwhals code of ``atopic.trial.derive``, and writes each as a
 folder of Parquet parts (``OUT/adsl/``, ``OUT/bds/``, ``OUT/adae/``) plus ``OUT/rejects.csv``.
 On Polars the subjects are derived in batches (``--batch-subjects``) so memory stays bounded;
@@ -39,6 +39,26 @@ spark_master_option = click.option(
     help="Spark master URL for --engine spark (default local[*]; e.g. spark://host:7077).",
 )
 
+spark_conf_option = click.option(
+    "--spark-conf",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A Spark setting for --engine spark (repeatable), e.g. spark.executor.memory=8g.",
+)
+
+
+def spark_settings(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``("k=v", ...)`` as a dict; a pair without ``=`` is refused by name."""
+    settings = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(
+                "engine", "spark_conf", pair, "KEY=VALUE, e.g. spark.executor.memory=8g"
+            )
+        settings[key.strip()] = value.strip()
+    return settings
+
 
 @click.command(short_help="Derive ADSL, BDS and ADAE at scale on Polars, DuckDB or Spark.")
 @click.option(
@@ -60,6 +80,7 @@ spark_master_option = click.option(
 )
 @engine_option
 @spark_master_option
+@spark_conf_option
 @click.option(
     "--batch-subjects",
     default=50_000,
@@ -73,6 +94,7 @@ def derive(
     out_dir: Path,
     engine_name: str,
     spark_master: str | None,
+    spark_conf: tuple[str, ...],
     batch_subjects: int,
 ) -> None:
     """Score and derive the analysis tables of the collected tables in TABLES; write them to OUT
@@ -83,7 +105,10 @@ def derive(
 
     try:
         design = load_design(design_file)
-        with open_engine(engine_name, spark_master=spark_master) as engine:
+        settings = spark_settings(spark_conf)
+        if settings and engine_name != "spark":
+            raise InvalidInput("engine", "spark_conf", spark_conf[0], "only with the spark engine")
+        with open_engine(engine_name, spark_master=spark_master, spark_conf=settings) as engine:
             tables = engine.read(tables_dir, COLLECTED)
             rows = _derive(engine, tables, design, out_dir, batch_subjects)
     except InvalidInput as error:

@@ -104,8 +104,21 @@ def score_table(instrument: Instrument, frame: Any, band_set: str | None = None)
         chosen[banding.field] = banding.sets[name]
     original = list(schema)
     oks, values, present = _item_exprs(instrument, schema)
+    # Stage 0: each item's value in units and its presence become columns, so the rules and the
+    # kernel refer to them by name. Inlined, every use repeats the item's whole expression:
+    # Polars and DuckDB share the repeats, but PySpark builds each one on the driver, and for
+    # SCORAD that cost minutes before any data moved.
+    value_cols = {f: f"{TEMP}v_{i}" for i, f in enumerate(values)}
+    given_cols = {f: f"{TEMP}p_{i}" for i, f in enumerate(present)}
+    ok_col = f"{TEMP}items_ok"
+    items = [values[f].alias(c) for f, c in value_cols.items()]
+    items += [present[f].alias(c) for f, c in given_cols.items()]
+    items.append(EXPR.all(oks).alias(ok_col) if oks else nw.lit(True).alias(ok_col))
+    lf = lf.with_columns(*items)
+    values = {f: nw.col(c) for f, c in value_cols.items()}
+    present = {f: nw.col(c) for f, c in given_cols.items()}
     rules = [rule.check(values, present, EXPR) for rule in instrument.rules]
-    valid = EXPR.all([*oks, *rules]).fill_null(False).alias(VALID)
+    valid = EXPR.all([nw.col(ok_col), *rules]).fill_null(False).alias(VALID)
 
     # Stage 1: validity and the formula in integer units, for every row (units of invalid items
     # are 0, so the formula is safe everywhere). Stage 2: exact decimals and bands from the
@@ -130,7 +143,7 @@ def score_table(instrument: Instrument, frame: Any, band_set: str | None = None)
         bad = full.filter(~nw.col(VALID)).select(*original)
     else:  # stay lazy for the scored rows; the rejects are collected
         scored = staged.filter(nw.col(VALID)).select(*names)
-        bad = lf.filter(~valid).select(*original).collect()
+        bad = staged.filter(~nw.col(VALID)).select(*original).collect()
     reasons = [_reason(instrument, row) for row in bad.iter_rows(named=True)]
     rejects = bad.with_columns(
         nw.new_series("reason", reasons, nw.String, backend=nw.get_native_namespace(bad))
