@@ -40,15 +40,31 @@ objective changes only through the parameters):
     ``care`` (blinded background-care multiplier of k3; log), ``open_care`` (open-label care;
     log), the common EC50 of the four MSC effects (``*_ec50``, log), ``tcell_emax`` (logit),
     ``barrier_emax`` (log), ``half_life_weeks`` (log).
-Objective: sum of weight x ((simulated - published) / 10 percentage points)^2 over the targets
-with weight > 0, a range counting only its distance outside the range. Responder rates enter
-smoothed (logistic in the % change with a 2-point scale; IGA 0/1 as its probability under the
-items' vIGA-AD noise) so that the objective is continuous in the parameters.
+Objectives (``OBJECTIVES``, chosen by ``kind``):
+    ``"likelihood"`` (default): sum over the targets in the likelihood of
+    ((simulated - published) / SE)^2, SE^2 = SE_pub^2 + SE_mc^2, -2 log L up to a constant
+    (``likelihood`` docstring: binomial SE from the trial arm's size, a published range's
+    half-width as 2 SE, targets without either not fitted); profile differences have an
+    approximate chi-square reading. Default because only it gives a profile difference a
+    statistical meaning.
+    ``"points"``: sum of weight x ((simulated - published) / 10 percentage points)^2 over the
+    targets with weight > 0 (hand weights; a range counting only its distance outside), the
+    objective of the measured tables in docs/simulate.md.
+Responder rates enter both smoothed (logistic in the % change with a 2-point scale; IGA 0/1 as
+its probability under the items' vIGA-AD noise) so that the objective is continuous in the
+parameters.
 
-Profile (``profile``): the T-cell Emax fixed on a grid, the other parameters refitted, with the
-simulated product effect (phase 3 regimen minus placebo, EASI-50 at weeks 4 and 12) at each
-point: how the objective changes with the product's strength (a profile in the sense of Venzon &
-Moolgavkar, Appl Stat 1988, on a least-squares objective).
+Convergence: every start and profile refit records scipy's ``OptimizeResult.success`` and
+``message`` (Nelder-Mead stops with success False when ``max_evaluations`` is exhausted).
+
+Profiles (Venzon & Moolgavkar, Appl Stat 1988): ``profile`` fixes the T-cell Emax on a grid;
+``profile_product`` multiplies all four MSC Emax (T cell, barrier, TSLP, Th2) of a fitted set by a
+common factor (0 = product off, 1 = the set's own Emax; each capped at its upper limit), the
+other parameters refitted at each point, with the simulated product effect (phase 3 regimen
+minus placebo, EASI-50 at weeks 4 and 12). With the likelihood objective the grid points within
+``likelihood.CHI2_95`` (3.84) of the profile's minimum form an approximate 95 % profile-likelihood
+interval (``likelihood.profile_interval``): approximate because of the grid, Monte Carlo noise
+and refits that stop at their evaluation limit.
 """
 
 from __future__ import annotations
@@ -66,6 +82,7 @@ from scipy.stats import binom, qmc
 
 from atopic.errors import InvalidInput
 from atopic.instruments.scorad import compute_scorad
+from atopic.simulate import likelihood
 from atopic.simulate.items import draw_items
 from atopic.simulate.model import (
     CellMechanism,
@@ -465,12 +482,46 @@ def calibration_table(
 # --- fit ----------------------------------------------------------------------------------------
 
 
-def _deviation(t: Target, value: float) -> float:
-    if t.low is not None or t.high is not None:
-        lo = -math.inf if t.low is None else t.low
-        hi = math.inf if t.high is None else t.high
-        return max(0.0, lo - value, value - hi)
-    return value - t.value
+OBJECTIVES: tuple[str, ...] = ("likelihood", "points")
+"""Objectives of the fit (module docstring)."""
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in OBJECTIVES:
+        raise InvalidInput("calibrate", "objective", kind, "one of " + ", ".join(OBJECTIVES))
+    return kind
+
+
+def simulated(pool: Pool, arms: dict[str, Arm], target: Target) -> likelihood.Simulated:
+    """Smoothed simulated value of ``target`` and its Monte Carlo SE on the pool's ``n``
+    patients: a rate's binomial SE 100 sqrt(q (1 - q) / n) at the simulated rate q; a mean's or
+    a paired difference's SD / sqrt(n); any other metric, the half-width of its MC 95 % interval
+    / 1.96 (``likelihood`` docstring)."""
+    arm, week, m = arms[arm_key(target.regimen, target.setting)], target.week, target.metric
+    if (m.startswith("easi") and m[4:].isdigit()) or m == "iga01":
+        r = (
+            _iga01(pool, arm, week, True)
+            if m == "iga01"
+            else _responders(arm, week, float(m[4:]), True)
+        )
+        q = float(r.mean())
+        return likelihood.Simulated(100 * q, 100 * math.sqrt(q * (1 - q) / r.size))
+    if m in ("pct_easi", "diff_easi50"):
+        if m == "pct_easi":
+            x = _pct(arm, week)
+        else:
+            placebo = arms[arm_key("placebo", target.setting)]
+            x = 100 * (_responders(arm, week, 50, True) - _responders(placebo, week, 50, True))
+        return likelihood.Simulated(float(x.mean()), float(np.std(x, ddof=1) / math.sqrt(x.size)))
+    value, lo, hi = evaluate(pool, arms, target, smooth=True)
+    return likelihood.Simulated(value, (hi - lo) / (2 * Z))
+
+
+def fitted_targets(targets: Sequence[Target], kind: str = "likelihood") -> list[Target]:
+    """The targets an objective uses: ``likelihood.in_likelihood`` or weight > 0 (points)."""
+    if _check_kind(kind) == "likelihood":
+        return [t for t in targets if likelihood.in_likelihood(t)]
+    return [t for t in targets if t.weight > 0]
 
 
 def objective(
@@ -479,15 +530,29 @@ def objective(
     targets: Sequence[Target] = TARGETS,
     *,
     open_care: float | None = None,
+    kind: str = "likelihood",
 ) -> float:
-    """Weighted squared error of the fitted targets (weight > 0), smoothed rates (docstring)."""
-    fitted = [t for t in targets if t.weight > 0]
+    """The fit's objective (``kind``: ``OBJECTIVES``, module docstring) on smoothed rates:
+    -2 log L up to a constant (likelihood) or the weighted squared error in 10-point units."""
+    fitted = fitted_targets(targets, kind)
     arms = run_regimens(pool, model, _needed(fitted), open_care=open_care)
-    total = 0.0
-    for t in fitted:
-        value = evaluate(pool, arms, t, smooth=True)[0]
-        total += t.weight * (_deviation(t, value) / 10.0) ** 2
-    return total
+    sims = {t.id: simulated(pool, arms, t) for t in fitted}
+    if kind == "likelihood":
+        return likelihood.neg2_log_likelihood(fitted, sims)
+    return sum(t.weight * (likelihood.deviation(t, sims[t.id].value) / 10.0) ** 2 for t in fitted)
+
+
+def likelihood_table(
+    pool: Pool,
+    model: Model,
+    targets: Sequence[Target] = TARGETS,
+    *,
+    open_care: float | None = None,
+) -> pl.DataFrame:
+    """Each likelihood target's published and MC SE, z and z^2 term (``likelihood.terms_table``)."""
+    fitted = fitted_targets(targets, "likelihood")
+    arms = run_regimens(pool, model, _needed(fitted), open_care=open_care)
+    return likelihood.terms_table(fitted, {t.id: simulated(pool, arms, t) for t in fitted})
 
 
 BOUNDS: tuple[tuple[float, float], ...] = (
@@ -578,26 +643,35 @@ def parameters_of(model: Model, open_care: float | None = None) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Start:
-    """One start of a multi-start fit: objective at the start and at its end, evaluations, and
-    the end's values (natural scale)."""
+    """One start of a multi-start fit: objective at the start and at its end, evaluations, the
+    end's values (natural scale), and whether the optimizer converged (scipy's
+    ``OptimizeResult.success``; False when the evaluation limit stopped it) with its message."""
 
     index: int
     start: float
     end: float
     evaluations: int
     values: dict[str, float]
+    converged: bool = True
+    message: str = ""
 
 
 @dataclass(frozen=True)
 class Fit:
     """A multi-start fit: the best set, the objective at the model's own values (``start``) and
-    at the best (``end``), evaluations in all, and every start."""
+    at the best (``end``), evaluations in all, every start, and the objective's ``kind``."""
 
     best: Calibrated
     start: float
     end: float
     evaluations: int
     starts: tuple[Start, ...]
+    kind: str = "likelihood"
+
+    @property
+    def converged(self) -> bool:
+        """Whether the best start's optimizer converged."""
+        return min(self.starts, key=lambda s: s.end).converged
 
     @property
     def model(self) -> Model:
@@ -615,14 +689,18 @@ class Fit:
         return self.best.values
 
     def starts_table(self) -> pl.DataFrame:
-        """One row per start: start, objective at start and end, evaluations, end values."""
+        """One row per start: objective kind, objective at start and end, evaluations,
+        convergence (flag and optimizer message) and end values."""
         return pl.DataFrame(
             [
                 {
                     "start": s.index,
+                    "objective_kind": self.kind,
                     "objective_start": s.start,
                     "objective_end": s.end,
                     "evaluations": s.evaluations,
+                    "converged": s.converged,
+                    "message": s.message,
                     **s.values,
                 }
                 for s in self.starts
@@ -653,13 +731,22 @@ def fit(
     fixed: dict[str, float] | None = None,
     initial: Sequence[float] | None = None,
     progress: Callable[[int, float], None] | None = None,
+    kind: str = "likelihood",
 ) -> Fit:
     """Fit ``FIT_PARAMETERS`` (except ``fixed``, natural scale) by bounded Nelder-Mead from
     ``starts`` starts: ``initial`` (``theta``; default the model's own values) and
     ``starts - 1`` Latin-hypercube points of ``START_BOUNDS`` (seeded by ``seed``), each with at
-    most ``max_evaluations`` objective evaluations; the best end wins (module docstring)."""
+    most ``max_evaluations`` objective evaluations, minimising the ``kind`` objective; the best
+    end wins; each start records whether it converged (module docstring)."""
     if isinstance(starts, bool) or not isinstance(starts, int) or not 1 <= starts <= 100:
         raise InvalidInput("calibrate", "starts", starts, "a whole number from 1 to 100")
+    if (
+        isinstance(max_evaluations, bool)
+        or not isinstance(max_evaluations, int)
+        or max_evaluations < 1
+    ):
+        raise InvalidInput("calibrate", "max_evaluations", max_evaluations, "a whole number >= 1")
+    _check_kind(kind)
     pinned = _fixed_theta(fixed)
     free = [i for i in range(len(FIT_PARAMETERS)) if i not in pinned]
     theta0 = np.asarray(parameters_of(model, open_care) if initial is None else initial, float)
@@ -681,13 +768,13 @@ def fit(
 
     def f(x: np.ndarray) -> float:
         c = with_parameters(model, full(x))
-        value = objective(pool, c.model, targets, open_care=c.open_care)
+        value = objective(pool, c.model, targets, open_care=c.open_care, kind=kind)
         calls[0] += 1
         if progress is not None:
             progress(calls[0], value)
         return value
 
-    own = objective(pool, model, targets, open_care=open_care)
+    own = objective(pool, model, targets, open_care=open_care, kind=kind)
     done: list[tuple[Start, np.ndarray]] = []
     for k, point in enumerate(points):
         before = calls[0]
@@ -702,12 +789,14 @@ def fit(
                 options={"maxfev": max_evaluations, "xatol": 1e-3, "fatol": 1e-4},
             )
             x, end = (result.x, float(result.fun)) if result.fun <= f0 else (x0, f0)
+            converged, message = bool(result.success), str(result.message)
         else:
             x, end = x0, f0
+            converged, message = True, "no free parameters"
         theta = full(x)
-        done.append(
-            (Start(k, f0, end, calls[0] - before, with_parameters(model, theta).values), theta)
-        )
+        values = with_parameters(model, theta).values
+        start = Start(k, f0, end, calls[0] - before, values, converged, message)
+        done.append((start, theta))
     best_start, best_theta = min(done, key=lambda d: d[0].end)
     return Fit(
         with_parameters(model, best_theta),
@@ -715,6 +804,7 @@ def fit(
         best_start.end,
         calls[0],
         tuple(d[0] for d in done),
+        kind,
     )
 
 
@@ -732,6 +822,79 @@ def product_effect(
 
 PROFILE_GRID: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 0.95)
 """Default grid of the T-cell Emax profile."""
+PRODUCT_GRID: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+"""Default grid of the whole-product profile: multipliers of the four MSC Emax."""
+EMAX: dict[str, float] = {
+    "tcell_emax": 1.0,
+    "barrier_emax": 100.0,
+    "tslp_emax": 1.0,
+    "th2_emax": 1.0,
+}
+"""The four MSC Emax and their upper limits (``CellMechanism``): a multiplied Emax is capped."""
+
+
+def _refit_point(
+    pool: Pool,
+    base: Model,
+    fixed: dict[str, float],
+    targets: Sequence[Target],
+    *,
+    open_care: float | None,
+    initial: Sequence[float] | None,
+    max_evaluations: int,
+    progress: Callable[[int, float], None] | None,
+    kind: str,
+) -> dict[str, object]:
+    """One profile point: ``fixed`` held, the rest refitted from one start; the objective, its
+    kind, convergence, the refitted values and the product effect at weeks 4 and 12."""
+    result = fit(
+        pool,
+        base,
+        targets,
+        open_care=open_care,
+        initial=initial,
+        max_evaluations=max_evaluations,
+        fixed=fixed,
+        progress=progress,
+        kind=kind,
+    )
+    w4 = product_effect(pool, result.model, 4)
+    w12 = product_effect(pool, result.model, 12)
+    only = result.starts[0]
+    return {
+        "objective_kind": kind,
+        "objective": result.end,
+        "converged": only.converged,
+        "message": only.message,
+        "evaluations": only.evaluations,
+        **result.values,
+        "tslp_emax": result.model.mechanism.tslp_emax,
+        "th2_emax": result.model.mechanism.th2_emax,
+        "effect_w4": w4[0],
+        "effect_w4_low": w4[1],
+        "effect_w4_high": w4[2],
+        "effect_w12": w12[0],
+        "effect_w12_low": w12[1],
+        "effect_w12_high": w12[2],
+    }
+
+
+def _off(model: Model) -> tuple[Model, dict[str, float]]:
+    """The model with every MSC effect off and what to hold: the four Emax 0, and the EC50 and
+    half-life, which then change nothing (only the two cares are refitted)."""
+    off = model.mechanism.replace(tslp_emax=0.0, th2_emax=0.0)
+    fixed = {
+        "tcell_emax": 0.0,
+        "barrier_emax": 0.0,
+        "ec50": off.tcell_ec50,
+        "half_life_weeks": off.half_life_weeks,
+    }
+    return replace(model, mechanism=off), fixed
+
+
+def _with_delta(rows: list[dict[str, object]]) -> pl.DataFrame:
+    table = pl.DataFrame(rows)
+    return table.with_columns(delta=pl.col("objective") - pl.col("objective").min())
 
 
 def profile(
@@ -745,56 +908,85 @@ def profile(
     max_evaluations: int = 80,
     include_off: bool = True,
     progress: Callable[[int, float], None] | None = None,
+    kind: str = "likelihood",
 ) -> pl.DataFrame:
-    """Profile of the objective over the T-cell Emax: at each grid value (0-1) the other
+    """Profile of the ``kind`` objective over the T-cell Emax: at each grid value (0-1) the other
     parameters refitted (one start: ``initial`` or the model's values); one row per grid point
-    with the objective, the refitted values and the product effect at weeks 4 and 12.
-    ``include_off``: a first row (``product`` "off") with every MSC effect switched off (the four
-    Emax 0) and only the two cares refitted: the objective of *no product effect*."""
+    with the objective, its difference from the profile's minimum (``delta``), convergence, the
+    refitted values and the product effect at weeks 4 and 12. ``include_off``: a first row
+    (``product`` "off") with every MSC effect switched off (the four Emax 0) and only the two
+    cares refitted: the objective of *no product effect*."""
     for g in grid:
         if not (isinstance(g, int | float) and 0.0 <= g <= 1.0):
             raise InvalidInput("calibrate", "grid", g, "T-cell Emax values from 0 to 1")
-    rows = []
+    rows: list[dict[str, object]] = []
     points: list[tuple[str, float]] = [("off", 0.0)] if include_off else []
     points += [("on", float(g)) for g in grid]
     for product, g in points:
-        base, fixed = model, {"tcell_emax": g}
-        if product == "off":
-            off = model.mechanism.replace(tslp_emax=0.0, th2_emax=0.0)
-            base = replace(model, mechanism=off)
-            fixed = {
-                "tcell_emax": 0.0,
-                "barrier_emax": 0.0,
-                "ec50": off.tcell_ec50,
-                "half_life_weeks": off.half_life_weeks,
-            }
-        result = fit(
+        base, fixed = _off(model) if product == "off" else (model, {"tcell_emax": g})
+        row = _refit_point(
             pool,
             base,
+            fixed,
             targets,
             open_care=open_care,
             initial=initial,
             max_evaluations=max_evaluations,
-            fixed=fixed,
             progress=progress,
+            kind=kind,
         )
-        w4 = product_effect(pool, result.model, 4)
-        w12 = product_effect(pool, result.model, 12)
-        rows.append(
-            {
-                "product": product,
-                "tcell_emax_fixed": g,
-                "objective": result.end,
-                **{k: v for k, v in result.values.items() if k != "tcell_emax"},
-                "effect_w4": w4[0],
-                "effect_w4_low": w4[1],
-                "effect_w4_high": w4[2],
-                "effect_w12": w12[0],
-                "effect_w12_low": w12[1],
-                "effect_w12_high": w12[2],
-            }
+        del row["tcell_emax"]
+        rows.append({"product": product, "tcell_emax_fixed": g, **row})
+    return _with_delta(rows)
+
+
+def profile_product(
+    pool: Pool,
+    model: Model,
+    targets: Sequence[Target] = TARGETS,
+    *,
+    grid: Sequence[float] = PRODUCT_GRID,
+    open_care: float | None = None,
+    initial: Sequence[float] | None = None,
+    max_evaluations: int = 80,
+    progress: Callable[[int, float], None] | None = None,
+    kind: str = "likelihood",
+) -> pl.DataFrame:
+    """Profile of the ``kind`` objective over the whole product: each of the four MSC Emax
+    (``EMAX``) of ``model`` times a common multiplier (0 = product off, 1 = the model's own
+    Emax; capped at the Emax's upper limit, ``capped`` says where), care, open care, EC50 and
+    half-life refitted (one start: ``initial`` or the model's values; at multiplier 0 only the
+    two cares, as in ``profile``'s "off" row, since EC50 and half-life then change nothing).
+    One row per multiplier: the Emax used, the objective, ``delta`` (its difference from the
+    profile's minimum), convergence, the refitted values and the product effect at weeks 4 and
+    12 (``likelihood.profile_interval`` reads the 95 % interval from ``delta``)."""
+    for g in grid:
+        if isinstance(g, bool) or not (isinstance(g, int | float) and 0.0 <= g < math.inf):
+            raise InvalidInput("calibrate", "grid", g, "multipliers >= 0")
+    own = model.mechanism
+    rows: list[dict[str, object]] = []
+    for g in grid:
+        emax = {k: min(float(g) * getattr(own, k), cap) for k, cap in EMAX.items()}
+        capped = any(float(g) * getattr(own, k) > cap for k, cap in EMAX.items())
+        if all(v == 0.0 for v in emax.values()):
+            base, fixed = _off(model)
+        else:
+            mech = own.replace(tslp_emax=emax["tslp_emax"], th2_emax=emax["th2_emax"])
+            base = replace(model, mechanism=mech)
+            fixed = {"tcell_emax": emax["tcell_emax"], "barrier_emax": emax["barrier_emax"]}
+        row = _refit_point(
+            pool,
+            base,
+            fixed,
+            targets,
+            open_care=open_care,
+            initial=initial,
+            max_evaluations=max_evaluations,
+            progress=progress,
+            kind=kind,
         )
-    return pl.DataFrame(rows)
+        rows.append({"multiplier": float(g), "capped": capped, **row})
+    return _with_delta(rows)
 
 
 def save_fitted(calibrated: Calibrated, path: str | Path, *, description: str = "") -> Path:

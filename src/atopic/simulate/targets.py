@@ -11,7 +11,9 @@ background care in the calibration (``calibration`` docstring). ``direction`` ma
 source gives only a direction: ``"below"`` (the outcome fell: the simulated value must be below
 0) or ``"above"`` (it must be above 0); its ``value`` is then 0, the reference of the direction,
 not a published number, and the report says whether the simulated value (and its whole Monte
-Carlo interval) lies on that side.
+Carlo interval) lies on that side. A difference of two arms (``diff_easi50``) with a number may
+carry the control arm's published rate ``control`` (percent) and size ``n_control``, so that the
+likelihood objective can give it the SE of a difference (``likelihood`` docstring).
 
 Metrics (week ``week`` against baseline, on the rated EASI of enrolled virtual patients, no
 dropout: observed cases)
@@ -71,6 +73,8 @@ class Target:
     note: str = ""
     setting: str = "blinded"
     direction: str | None = None
+    control: float | None = None
+    n_control: int | None = None
 
 
 DIRECTIONS: tuple[str, ...] = ("below", "above")
