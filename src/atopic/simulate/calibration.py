@@ -495,8 +495,8 @@ def _check_kind(kind: str) -> str:
 def simulated(pool: Pool, arms: dict[str, Arm], target: Target) -> likelihood.Simulated:
     """Smoothed simulated value of ``target`` and its Monte Carlo SE on the pool's ``n``
     patients: a rate's binomial SE 100 sqrt(q (1 - q) / n) at the simulated rate q; a mean's or
-    a paired difference's SD / sqrt(n); any other metric, the half-width of its MC 95 % interval
-    / 1.96 (``likelihood`` docstring)."""
+    a paired difference's SD / sqrt(n) (standard errors of a proportion and of a mean); any
+    other metric, the half-width of its MC 95 % interval / 1.96 (``likelihood`` docstring)."""
     arm, week, m = arms[arm_key(target.regimen, target.setting)], target.week, target.metric
     if (m.startswith("easi") and m[4:].isdigit()) or m == "iga01":
         r = (

@@ -4,10 +4,12 @@ Each fitted target contributes z^2 = ((simulated - published) / SE)^2 with
 SE^2 = SE_pub^2 + SE_mc^2 (the published value's sampling variance and the simulated value's
 Monte Carlo variance, independent, so their variances add). Under a normal approximation to each
 published estimate, with SE treated as known, the sum of z^2 is -2 log L up to a constant
-(Gaussian log-likelihood; e.g. Pawitan Y, *In All Likelihood*, OUP 2001, section 2.6), so the
+(Gaussian log-likelihood; Pawitan Y, *In All Likelihood*, OUP 2001, section 2.6), so the
 difference of the sum between a profile point and the minimum has, approximately, the chi-square
 reading of a likelihood ratio (1 degree of freedom: 3.84 = 95 %; Wilks SS, Ann Math Stat 1938;
-profile intervals: Venzon DJ & Moolgavkar SH, Appl Stat 1988).
+profile intervals: Venzon DJ & Moolgavkar SH, Appl Stat 1988). At a parameter's boundary (a
+product multiplier of 0) the reference is the mixture of chi-square 0 and 1 (Self SG & Liang KY,
+JASA 1987), so 3.84 is conservative there.
 
 Published SE (decided once, here):
     * a responder rate (``easi50``, ``easi75``, ``easi90``, ``iga01``) with the arm's size ``n``:
@@ -63,7 +65,8 @@ class Simulated:
 
 def binomial_se(p: float, n: int) -> float:
     """SE (percentage points) of a rate ``p`` (percent) on ``n`` patients: 100 sqrt(p(1-p)/n),
-    the binomial standard error at the published rate."""
+    the binomial standard error at the published rate (Agresti A, *Categorical Data Analysis*,
+    3rd ed., Wiley 2013, section 1.3)."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise InvalidInput("likelihood", "n", n, "a whole number >= 1")
     if not 0.0 <= p <= 100.0:
@@ -74,13 +77,14 @@ def binomial_se(p: float, n: int) -> float:
 
 def difference_se(p1: float, n1: int, p0: float, n0: int) -> float:
     """SE of ``p1 - p0`` for two independent arms: sqrt(SE_1^2 + SE_0^2), the binomial
-    variances added."""
+    variances added (the Wald SE of a difference of proportions; Agresti 2013, section 2.2)."""
     return math.sqrt(binomial_se(p1, n1) ** 2 + binomial_se(p0, n0) ** 2)
 
 
 def published_se(t: Target) -> float | None:
     """The published value's SE by the module docstring's rule, or None (not in the
-    likelihood)."""
+    likelihood): ``binomial_se``, ``difference_se``, or a range's half-width / ``RANGE_Z`` (our
+    decision, stated in the module docstring)."""
     if t.direction is not None:
         return None
     if t.metric in RATE_METRICS and t.n is not None:
@@ -112,7 +116,8 @@ def deviation(t: Target, value: float) -> float:
 
 
 def term(t: Target, sim: Simulated) -> float:
-    """z^2 = deviation^2 / (SE_pub^2 + SE_mc^2) of one target (module docstring)."""
+    """z^2 = deviation^2 / (SE_pub^2 + SE_mc^2) of one target: its term of -2 log L of a normal
+    with known variance (module docstring; Pawitan 2001, section 2.6)."""
     se_pub = published_se(t)
     if se_pub is None:
         raise InvalidInput("likelihood", "target", t.id, "a target with a published SE")
