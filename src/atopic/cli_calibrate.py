@@ -285,6 +285,18 @@ def calibrate(
                 click.echo(_interval(product, "multiplier", "product multiplier"))
             else:
                 click.echo("points objective: no chi-square reading, no interval")
+        if kind == "likelihood":
+            final = result.best if result is not None else own
+            terms = cal.likelihood_table(pool, final.model, open_care=final.open_care)
+            click.echo(
+                f"likelihood terms ({'best set' if result is not None else 'population'}; SE^2 = "
+                "SE_pub^2 + SE_mc^2; z = deviation / SE, 0 inside a range):"
+            )
+            for r in terms.iter_rows(named=True):
+                click.echo(
+                    f"  {r['target']:<26} SE_pub {r['se_published']:5.2f}  SE_mc "
+                    f"{r['se_mc']:5.2f}  z {r['z']:6.2f}  z^2 {r['term']:6.2f}"
+                )
         click.echo("\n" + cal.CANNOT_REPRODUCE)
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 from click.testing import CliRunner
 
@@ -192,6 +193,12 @@ def test_the_command_prints_every_target_and_saves_a_loadable_fit(tmp_path: Path
     assert (tmp_path / "profile.csv").exists()
     assert "start 1:" in result.output
     assert "profile over the T-cell Emax" in result.output
+    assert "objective likelihood" in result.output  # the default objective, named
+    assert "likelihood terms (best set" in result.output
+    assert "approximate 95 % profile-likelihood interval" in result.output
+    starts = pl.read_csv(tmp_path / "starts.csv")
+    assert starts["converged"].to_list() == [False, False]  # 4 evaluations cannot converge
+    assert set(starts["objective_kind"]) == {"likelihood"}
     path = tmp_path / "tiny_fit.json"
     model = load_model(path)
     assert model.name == "tiny_fit"

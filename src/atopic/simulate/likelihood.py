@@ -33,6 +33,13 @@ term). With n virtual patients much larger than the trial arms its share of SE^2
 (n = 1,000 against an arm of 98: about 9 %), and the chi-square reading is approximate to that
 order. Target weights (``Target.weight``) are not used beyond inclusion (weight > 0): a
 likelihood has no hand weights.
+
+Independence, assumed and not exact (stated so a reader can discount): the terms are added as
+if independent. Published arms of different trials are; but the four monotherapy placebo ranges
+(IGA 0/1, EASI-75, EASI-50, mean % change) describe the same placebo arms and are positively
+correlated, so together they weigh more than their information; and the Monte Carlo errors of
+targets simulated on the same virtual patients (common random numbers) are correlated too,
+which matters little while SE_mc is small against SE_pub.
 """
 
 from __future__ import annotations
