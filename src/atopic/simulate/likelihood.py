@@ -31,7 +31,8 @@ difference: the sample SD / sqrt(n). It is computed at the simulated value, so i
 little with the parameters; the objective treats it as known at each evaluation (no log-variance
 term). With n virtual patients much larger than the trial arms its share of SE^2 is small
 (n = 1,000 against an arm of 98: about 9 %), and the chi-square reading is approximate to that
-order. Target weights (``Target.weight``) are not used beyond inclusion (weight > 0): a
+order. At small n it is not small, and a fit could then lower the objective by moving simulated
+rates towards 50 % (a larger SE_mc): use n of 1,000 or more for a fit read as a likelihood. Target weights (``Target.weight``) are not used beyond inclusion (weight > 0): a
 likelihood has no hand weights.
 
 Independence, assumed and not exact (stated so a reader can discount): the terms are added as
