@@ -83,7 +83,7 @@ def spark_settings(pairs: tuple[str, ...]) -> dict[str, str]:
 @spark_conf_option
 @click.option(
     "--batch-subjects",
-    default=50_000,
+    default=20_000,
     show_default=True,
     type=click.IntRange(min=1),
     help="Polars: subjects derived at a time (bounds memory; the result does not depend on it).",
