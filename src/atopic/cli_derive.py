@@ -2,9 +2,10 @@
 
 ``atopic derive --tables DIR --design FILE --out DIR [--engine polars|duckdb|spark]
 [--spark-master URL] [--spark-conf KEY=VALUE ...] [--batch-subjects N]`` reads the collected
-tables (Parquet files, folders of Parquet parts as ``atopic synth`` writes them, or CSV), scores the questionnaires and derives
-ADSL, BDS and ADAE with the one Narwhals code of ``atopic.trial.derive``, and writes each as a
-folder of Parquet parts (``OUT/adsl/``, ``OUT/bds/``, ``OUT/adae/``) plus ``OUT/rejects.csv``.
+tables (Parquet files, folders of Parquet parts as ``atopic synth`` writes them, or CSV),
+scores the questionnaires and derives ADSL, BDS and ADAE with the one Narwhals code of
+``atopic.trial.derive``, and writes each as a folder of Parquet parts (``OUT/adsl/``,
+``OUT/bds/``, ``OUT/adae/``, replaced if present) plus ``OUT/rejects.csv``.
 On Polars the subjects are derived in batches (``--batch-subjects``) so memory stays bounded;
 DuckDB and Spark plan the whole and spill or distribute themselves.
 """
@@ -98,7 +99,8 @@ def derive(
     batch_subjects: int,
 ) -> None:
     """Score and derive the analysis tables of the collected tables in TABLES; write them to OUT
-    as Parquet part folders, with rejects.csv listing every row that could not be used."""
+    as Parquet part folders (OUT/adsl, OUT/bds, OUT/adae are replaced), with rejects.csv listing
+    every row that could not be used."""
     from atopic.tables.collected import COLLECTED
     from atopic.tables.engines import open_engine
     from atopic.trial.design import load_design
