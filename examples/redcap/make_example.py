@@ -1,8 +1,11 @@
 """Write the synthetic REDCap example (export.csv, dictionary.csv, mapping.toml) beside this file.
 
 Run with the project's Python: ``python examples/redcap/make_example.py``. Seeded; four records,
-two events, plus deliberate faults for the rejects report: an event the mapping does not list,
-an off-grid EASI score, an unmapped column and an IgE that is not a number.
+two events; the peak pruritus NRS is a repeating instrument (form ``nrs``, its own date): one
+instance per event, and record 1 has a second, unscheduled re-scoring at week 4 three days after
+the visit. Deliberate faults for the rejects report: an event the mapping does not list, an
+off-grid EASI score, an unmapped column, an IgE that is not a number and a repeat row of the
+POEM form, which the mapping does not let repeat.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ def main() -> None:
             "",
             "",
         ),
+        ("nrs_date", "nrs", "", "text", "NRS date", "", "", "date_ymd", "", ""),
         (
             "ppnrs",
             "nrs",
@@ -99,7 +103,13 @@ def main() -> None:
         writer.writerow(HEADER)
         writer.writerows(fields)
 
-    columns = ["record_id", "redcap_event_name"]
+    columns = [
+        "record_id",
+        "redcap_event_name",
+        "redcap_repeat_instrument",
+        "redcap_repeat_instance",
+    ]
+    repeating = {"nrs_date", "ppnrs"}  # form nrs: only in its repeat rows
     for f in fields[1:]:
         if f[3] == "checkbox":
             columns += [f"{f[0]}___{c}" for c in range(5)]
@@ -127,17 +137,33 @@ def main() -> None:
             for c in range(5):
                 row[f"viga___{c}"] = "0"
             row[f"viga___{rng.randint(1, 4)}"] = "1"
-            row["ppnrs"] = str(rng.randint(0, 10))
+            nrs = dict.fromkeys(columns, "")
+            nrs.update(
+                record_id=str(record),
+                redcap_event_name=event,
+                redcap_repeat_instrument="nrs",
+                redcap_repeat_instance="1",
+                nrs_date=day,
+                ppnrs=str(rng.randint(0, 10)),
+            )
             row["ige"] = str(round(rng.lognormvariate(6, 1), 1))
             row["eos"] = str(round(rng.uniform(0.1, 1.2), 2))
             row["easi_complete"] = "2"
-            rows.append(row)
-    rows[3]["easi_tr_area"] = "130"  # above the dictionary's maximum
-    rows[5]["ige"] = "high"  # not a number
-    rows[6]["nurse_note"] = "sample haemolysed"  # not mapped
-    extra = dict.fromkeys(columns, "")
-    extra.update(record_id="4", redcap_event_name="week_12_arm_1", ppnrs="3")  # unknown event
-    rows.append(extra)
+            assert not any(row[c] for c in repeating)
+            rows += [row, nrs]
+    rows[6]["easi_tr_area"] = "130"  # above the dictionary's maximum (record 2, week 4)
+    rows[10]["ige"] = "high"  # not a number (record 3, week 4)
+    rows[12]["nurse_note"] = "sample haemolysed"  # not mapped (record 4, baseline)
+    ids = ("record_id", "redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance")
+    extras = [
+        ("1", "week_4_arm_1", "nrs", "2", {"nrs_date": "2024-04-04", "ppnrs": "5"}),  # re-scored
+        ("2", "week_4_arm_1", "poem", "2", {"poem_1": "2"}),  # POEM may not repeat
+        ("4", "week_12_arm_1", "nrs", "1", {"ppnrs": "3"}),  # an event the mapping lacks
+    ]
+    for *key, values in extras:
+        extra = dict.fromkeys(columns, "")
+        extra.update(zip(ids, key, strict=True), **values)
+        rows.append(extra)
     with (HERE / "export.csv").open("w", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=columns)
         writer.writeheader()

@@ -37,8 +37,8 @@ def test_import_redcap_writes_tables_and_rejects(tmp_path: Path, fmt: str) -> No
     tables = read_tables(out, {"DM": DM, "QS": QS, "LB": LB})
     assert set(tables) == {"DM", "QS", "LB"}
     rejects = pl.read_csv(out / "rejects.csv", infer_schema=False)
-    assert rejects.height == 4
-    assert "rejects 4" in result.output
+    assert rejects.height == 5
+    assert "rejects 5" in result.output
 
 
 def test_bad_mapping_prints_the_error(tmp_path: Path) -> None:

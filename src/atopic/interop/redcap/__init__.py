@@ -5,7 +5,8 @@ mapping file (TOML), as the collected tables DM, QS and LB plus a rejects report
 the mapping, ``read_export(path)`` the export; ``import_redcap(export, dictionary, mapping,
 schemas, accepts)`` returns a ``RedcapImport``. The instrument declarations come in as data
 (``Instrument.schema()`` plus ``qscat``); the CLI passes ``accepts``, the instruments' own check
-of an item value. See docs/interop.md.
+of an item value. Repeating instruments listed in the mapping's ``study.repeating`` are imported,
+each instance as its own dated assessment; repeating events are rejected. See docs/interop.md.
 """
 
 from __future__ import annotations

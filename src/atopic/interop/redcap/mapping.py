@@ -7,6 +7,7 @@ record_id = "record_id"        # the record identifier column (default record_id
 usubjid_prefix = "RC-DEMO-"    # USUBJID = prefix + record id (default studyid + "-")
 siteid = "01"                  # SITEID when DM has no SITEID field
 ignore = ["demographics_complete"]   # columns knowingly not imported (listed as ignored)
+repeating = ["nrs"]            # forms (Form Name) whose repeat instances are imported
 
 [events.screening_arm_1]       # every REDCap event imported: its VISITNUM and VISIT
 visitnum = 1
@@ -33,6 +34,11 @@ date_field = "lab_date"        # LBDTC (optional)
 ``use`` says how a coded (radio/dropdown/checkbox) field gives the item value: ``"label"``
 (default: the choice label, e.g. code 15 labelled ``1.5``) or ``"code"`` (the raw code). Every
 fault is an ``InvalidInput`` naming the file and the TOML key path (``instruments.EASI.items.x``).
+
+``repeating`` lists the REDCap forms (the dictionary's Form Name, the export's
+``redcap_repeat_instrument``) whose instances are imported, each instance as its own assessment.
+Each instance must carry its own date, so a repeating form holds no DM field, and an instrument
+or lab with a field in it has all its fields and its ``date_field`` in that form.
 """
 
 from __future__ import annotations
@@ -98,6 +104,7 @@ class Mapping:
     evaluators: dict[str, str | None]
     qs_dates: dict[str, str | None]
     labs: dict[str, LabMap]
+    repeating: tuple[str, ...] = ()
 
     def date_fields(self) -> set[str]:
         """Every REDCap field used as a date (QSDTC, LBDTC)."""
@@ -154,7 +161,12 @@ def parse_mapping(
     """Check a mapping already read from TOML (``read_mapping`` reads the file)."""
     _unknown(where, "", data, ("study", "events", "dm", "instruments", "labs"))
     study = _table(where, "study", data.get("study"))
-    _unknown(where, "study", study, ("studyid", "record_id", "usubjid_prefix", "siteid", "ignore"))
+    _unknown(
+        where,
+        "study",
+        study,
+        ("studyid", "record_id", "usubjid_prefix", "siteid", "ignore", "repeating"),
+    )
     studyid = _text(where, "study.studyid", study.get("studyid"))
     record_id = _text(where, "study.record_id", study.get("record_id", "record_id"))
     prefix = study.get("usubjid_prefix", f"{studyid}-")
@@ -264,6 +276,7 @@ def parse_mapping(
         date = None if date is None else field_of(f"{key}.date_field", date, date=True)
         labs[field_of(f"{key}.field", spec.get("field"))] = LabMap(test, unit, date)
 
+    repeating = _repeating(where, study.get("repeating", []), dictionary, dm, items, qs_dates, labs)
     return Mapping(
         path=where,
         studyid=studyid,
@@ -278,4 +291,51 @@ def parse_mapping(
         evaluators=evaluators,
         qs_dates=qs_dates,
         labs=labs,
+        repeating=repeating,
     )
+
+
+def _repeating(
+    where: str,
+    forms: Any,
+    dictionary: AnyMapping[str, Field],
+    dm: AnyMapping[str, str],
+    items: AnyMapping[str, ItemMap],
+    qs_dates: AnyMapping[str, str | None],
+    labs: AnyMapping[str, LabMap],
+) -> tuple[str, ...]:
+    """Check ``study.repeating``: dictionary forms whose every instance can carry its own date."""
+    known = sorted({f.form for f in dictionary.values()})
+    if not isinstance(forms, list) or not all(isinstance(x, str) for x in forms):
+        raise InvalidInput(where, "study.repeating", forms, "a list of REDCap form names")
+    key = "study.repeating"
+    for form in forms:
+        if form not in known:
+            raise InvalidInput(
+                where, key, form, "a Form Name of the dictionary: " + ", ".join(known)
+            )
+        for var, name in dm.items():
+            if dictionary[name].form == form:
+                raise InvalidInput(
+                    where, key, form, f"a form without DM fields (dm.{var} = {name!r} is in it)"
+                )
+        groups: list[tuple[str, list[str], str | None]] = []
+        for instrument, date in qs_dates.items():
+            names = [n for n, i in items.items() if i.instrument == instrument]
+            groups.append((f"instruments.{instrument}", names, date))
+        groups += [(f"labs.{lab.test}", [n], lab.date_field) for n, lab in labs.items()]
+        for owner, names, date in groups:
+            inside = [n for n in names if dictionary[n].form == form]
+            if not inside:
+                continue
+            outside = [n for n in [*names, date] if n is None or dictionary[n].form != form]
+            if outside:
+                got = "no date_field" if outside[0] is None else f"{outside[0]!r}"
+                raise InvalidInput(
+                    where,
+                    key,
+                    form,
+                    f"a form holding all of {owner}'s fields and its date_field (each instance "
+                    f"needs its own date); {got} is outside it",
+                )
+    return tuple(forms)

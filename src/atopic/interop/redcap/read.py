@@ -1,8 +1,8 @@
 """Import a REDCap CSV export (raw codes) into the collected tables DM, QS and LB.
 
 ``import_redcap(export, dictionary, mapping, schemas, accepts=None)`` walks every non-blank value
-of the export (one row per record and event; a checkbox's ``field___code`` columns are one value,
-the checked codes) and sends it to exactly one place:
+of the export (one base row per record and event, plus repeat rows; a checkbox's
+``field___code`` columns are one value, the checked codes) and sends it to exactly one place:
 
 * QS: a field mapped to an instrument item, after the dictionary check (``check_raw``), the
   choice translation (label by default, or the code: ``use = "code"``) and the item's allowed
@@ -12,11 +12,29 @@ the checked codes) and sends it to exactly one place:
   checked against the DM declaration's terminology and ISO 8601 dates).
 * dates: a field named as ``date_field`` (QSDTC, LBDTC), turned into ISO 8601.
 * ignored: a column listed in ``study.ignore``.
-* rejects: anything else, with record_id, event, field, value and the reason in the
+* rejects: anything else, with record_id, event, instance, field, value and the reason in the
   ``InvalidInput`` wording: an unmapped column, an event the mapping does not list, a second row
-  for the same record and event (repeating instruments are not imported), a value the dictionary
-  or the item refuses, a DM value that conflicts with another event's, and the DM values of a
-  record whose DM row cannot be written (a required variable is missing).
+  for the same record, event and instance, a value the dictionary or the item refuses, a DM value
+  that conflicts with another event's, and the DM values of a record whose DM row cannot be
+  written (a required variable is missing).
+
+Repeating instruments (REDCap's export format: ``redcap_repeat_instrument`` is the form name,
+``redcap_repeat_instance`` the instance from 1; both blank on the base row, which holds the
+non-repeating fields; a repeat row holds only its form's fields). Decided once:
+
+* A form listed in the mapping's ``study.repeating`` may repeat; each instance is its own
+  assessment: its QS/LB rows carry the event's VISITNUM and VISIT and the date from the
+  instance's own date field (the mapping guarantees the form holds it), and QSSEQ/LBSEQ number
+  them like any row. The collected tables have no repeat-number column, so the date tells
+  instances apart; ``atopic.trial.derive`` then picks by its visit-window rules.
+* Rejected: a repeat row of a form not listed (every value), an instance that is not a whole
+  number from 1, a value in a repeat row from another form, an item or lab value of an instance
+  whose date is missing or refused, and every copy of a QS/LB row whose table keys another row
+  shares (two instances on one date: atopic does not choose, as the derivations do not).
+* Repeating events (``redcap_repeat_instrument`` blank, ``redcap_repeat_instance`` set) are not
+  imported: every value of such a row is a reject saying so.
+* The ``instance`` column of rejects and ignored is ``form#n`` (``#n`` for a repeating event),
+  blank for a base row.
 
 Nothing is dropped: ``values_in == sum(counts.values())``, where ``counts`` holds the QS and LB
 rows, the DM and date values used, the ignored values and the rejects.
@@ -48,8 +66,10 @@ from atopic.tables.validate import ISO8601, ISO8601_ALLOWED
 Accepts = Callable[[str, str, object], bool]
 """``accepts(instrument, QSTESTCD, value)``: whether the value is allowed for the item."""
 EVENT = "redcap_event_name"
-REJECT_COLUMNS: tuple[str, ...] = ("record_id", "event", "field", "value", "reason")
-"""Columns of the rejects (and ignored) report."""
+REPEAT_INSTRUMENT = "redcap_repeat_instrument"
+REPEAT_INSTANCE = "redcap_repeat_instance"
+REJECT_COLUMNS: tuple[str, ...] = ("record_id", "event", "instance", "field", "value", "reason")
+"""Columns of the rejects (and ignored) report; ``instance`` is ``form#n`` for a repeat row."""
 _CHECKBOX = re.compile(r"(.+)___(.+)")
 
 
@@ -184,12 +204,17 @@ def import_redcap(
     for column in (mapping.record_id, EVENT):
         if column not in export.columns:
             raise InvalidInput("REDCap export", "column", column, "present (record id and event)")
-    units = _units(export.columns, dictionary, {mapping.record_id, EVENT})
+    units = _units(
+        export.columns, dictionary, {mapping.record_id, EVENT, REPEAT_INSTRUMENT, REPEAT_INSTANCE}
+    )
     state = _State(mapping)
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     for row in export.iter_rows(named=True):
         record = (row[mapping.record_id] or "").strip()
         event = (row[EVENT] or "").strip()
+        form = (row.get(REPEAT_INSTRUMENT) or "").strip()
+        instance = (row.get(REPEAT_INSTANCE) or "").strip()
+        state.instance = f"{form}#{instance}" if form or instance else ""
         values = _row_values(row, units, dictionary, state, record, event)
         state.values_in += len(values) + state.pending_cell_rejects
         state.pending_cell_rejects = 0
@@ -203,18 +228,50 @@ def import_redcap(
                 event,
                 "one of the mapped events " + ", ".join(mapping.events),
             ).message
-        elif (record, event) in seen:
-            problem = (
-                f"REDCap export: a second row for record {record!r} event {event!r} "
-                "(repeating instruments are not imported)"
+        else:
+            problem = _repeat_problem(mapping, form, instance)
+        if problem is None and (record, event, state.instance) in seen:
+            problem = f"REDCap export: a second row for record {record!r} event {event!r}" + (
+                f" instance {state.instance!r}" if state.instance else ""
             )
         if problem is not None:
             for name, value, _ in values:
                 state.reject(record, event, name, value, problem)
             continue
-        seen.add((record, event))
+        seen.add((record, event, state.instance))
+        if form:
+            values = state.outside_form(record, event, form, values, dictionary)
         state.visit(record, event, values, dictionary, by_name, fields, accepts)
     return state.finish()
+
+
+def _repeat_problem(mapping: Mapping, form: str, instance: str) -> str | None:
+    """Why a row's repeat columns cannot be imported, or None (a base row or an allowed
+    instance of a repeating form)."""
+    if not form and not instance:
+        return None
+    if not form:
+        return InvalidInput(
+            "REDCap export",
+            REPEAT_INSTANCE,
+            instance,
+            "blank when redcap_repeat_instrument is blank (this row is an instance of a "
+            "repeating event; repeating events are not imported: make the event's forms "
+            f"repeating instruments and list them in {mapping.path} study.repeating)",
+        ).message
+    if form not in mapping.repeating:
+        listed = f"{mapping.path} study.repeating"
+        allowed = (
+            f"one of the forms listed in {listed}: " + ", ".join(mapping.repeating)
+            if mapping.repeating
+            else f"blank (no form may repeat: none listed in {listed})"
+        )
+        return InvalidInput("REDCap export", REPEAT_INSTRUMENT, form, allowed).message
+    if not re.fullmatch(r"[1-9][0-9]*", instance):
+        return InvalidInput(
+            "REDCap export", REPEAT_INSTANCE, instance or None, "a whole number from 1"
+        ).message
+    return None
 
 
 def _row_values(
@@ -258,6 +315,7 @@ def _row_values(
 class _State:
     def __init__(self, mapping: Mapping) -> None:
         self.mapping = mapping
+        self.instance = ""
         self.values_in = 0
         self.pending_cell_rejects = 0
         self.rejects: list[dict[str, Any]] = []
@@ -269,9 +327,57 @@ class _State:
         self.counts = {"QS": 0, "LB": 0, "DM": 0, "dates": 0}
 
     def reject(self, record: str, event: str, field: str, value: str, reason: str) -> None:
-        self.rejects.append(
-            {"record_id": record, "event": event, "field": field, "value": value, "reason": reason}
-        )
+        self.rejects.append(self._where(record, event, field, value, reason))
+
+    def _where(
+        self, record: str, event: str, field: str, value: str, reason: str
+    ) -> dict[str, Any]:
+        return {
+            "record_id": record,
+            "event": event,
+            "instance": self.instance,
+            "field": field,
+            "value": value,
+            "reason": reason,
+        }
+
+    def outside_form(
+        self,
+        record: str,
+        event: str,
+        form: str,
+        values: list[tuple[str, str, list[str] | None]],
+        dictionary: AnyMapping[str, Field],
+    ) -> list[tuple[str, str, list[str] | None]]:
+        """Reject the values of a repeat row that belong to another form; return the rest.
+        Columns outside the dictionary (``*_complete``) are left to the mapping."""
+        kept = []
+        for name, value, checked in values:
+            spec = dictionary.get(name)
+            if spec is not None and spec.form != form:
+                reason = InvalidInput(
+                    f"REDCap column {name}",
+                    "form",
+                    spec.form,
+                    f"{form} (a repeat row of {form} holds only that form's fields)",
+                ).message
+                self.reject(record, event, name, value, reason)
+            else:
+                kept.append((name, value, checked))
+        return kept
+
+    def _undated(self, record: str, event: str, name: str, value: str, date: str | None) -> bool:
+        """Reject a repeat row's value whose assessment has no date (True when rejected)."""
+        if not self.instance:
+            return False
+        reason = InvalidInput(
+            f"REDCap instance {self.instance}",
+            date or "date_field",
+            None,
+            "a date: each instance of a repeating form is its own assessment",
+        ).message
+        self.reject(record, event, name, value, reason)
+        return True
 
     def visit(
         self,
@@ -308,13 +414,13 @@ class _State:
                 continue
             if name in m.ignore or (checked is None and _base(name) in m.ignore):
                 self.ignored.append(
-                    {
-                        "record_id": record,
-                        "event": event,
-                        "field": name,
-                        "value": value,
-                        "reason": f"ignored by the mapping ({m.path} study.ignore)",
-                    }
+                    self._where(
+                        record,
+                        event,
+                        name,
+                        value,
+                        f"ignored by the mapping ({m.path} study.ignore)",
+                    )
                 )
                 continue
             mapped = name in m.items or name in m.labs or name in m.dm.values()
@@ -395,6 +501,9 @@ class _State:
             self.reject(record, event, name, value, reason)
             return
         date_field = m.qs_dates.get(item.instrument)
+        qsdtc = dated.get(date_field) if date_field else None
+        if qsdtc is None and self._undated(record, event, name, value, date_field):
+            return
         entered = _entered(answer)
         self.qs.append(
             {
@@ -410,7 +519,8 @@ class _State:
                 "QSEVAL": m.evaluators.get(item.instrument),
                 "VISITNUM": visit.visitnum,
                 "VISIT": visit.visit,
-                "QSDTC": dated.get(date_field) if date_field else None,
+                "QSDTC": qsdtc,
+                "_from": self._where(record, event, name, value, ""),
             }
         )
         self.counts["QS"] += 1
@@ -434,6 +544,9 @@ class _State:
             ).message
             self.reject(record, event, name, value, reason)
             return
+        lbdtc = dated.get(lab.date_field) if lab.date_field else None
+        if lbdtc is None and self._undated(record, event, name, value, lab.date_field):
+            return
         self.lb.append(
             {
                 "STUDYID": m.studyid,
@@ -443,7 +556,8 @@ class _State:
                 "LBSTRESN": float(number),
                 "LBSTRESU": lab.unit,
                 "VISITNUM": visit.visitnum,
-                "LBDTC": dated.get(lab.date_field) if lab.date_field else None,
+                "LBDTC": lbdtc,
+                "_from": self._where(record, event, name, value, ""),
             }
         )
         self.counts["LB"] += 1
@@ -486,6 +600,7 @@ class _State:
 
     def finish(self) -> RedcapImport:
         m = self.mapping
+        self.instance = ""
         rows = []
         for record in self.records:
             values = self.dm.get(record, {})
@@ -524,8 +639,10 @@ class _State:
             dm = dm.drop("BRTHDTC")
         if "AGE" in dm.columns and dm["AGE"].null_count() == dm.height and "BRTHDTC" in dm.columns:
             dm = dm.drop("AGE")
-        qs = frame_of(QS, _numbered(self.qs, "QS"))
-        lb = frame_of(LB, _numbered(self.lb, "LB"))
+        qs_rows = self._unique(self.qs, QS.keys, "QS")
+        lb_rows = self._unique(self.lb, LB.keys, "LB")
+        qs = frame_of(QS, _numbered(qs_rows, "QS"))
+        lb = frame_of(LB, _numbered(lb_rows, "LB"))
         rejects = pl.DataFrame(self.rejects, schema=dict.fromkeys(REJECT_COLUMNS, pl.String))
         ignored = pl.DataFrame(self.ignored, schema=dict.fromkeys(REJECT_COLUMNS, pl.String))
         counts = {
@@ -538,6 +655,33 @@ class _State:
             - sum(1 for r in self.rejects if r["event"] == "" and r["value"] == ""),
         }
         return RedcapImport(dm, qs, lb, rejects, ignored, self.values_in, counts)
+
+    def _unique(
+        self, rows: list[dict[str, Any]], keys: Sequence[str], domain: str
+    ) -> list[dict[str, Any]]:
+        """The rows whose table keys no other row shares; every copy of a shared key goes to the
+        rejects (two instances on one date: atopic does not choose)."""
+        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(tuple(row.get(k) for k in keys), []).append(row)
+        kept = []
+        for key, copies in groups.items():
+            if len(copies) == 1:
+                kept.append({k: v for k, v in copies[0].items() if k != "_from"})
+                continue
+            named = ", ".join(f"{k}={v}" for k, v in zip(keys, key, strict=True) if k != "STUDYID")
+            where = "; ".join(
+                f"event {c['_from']['event']!r}"
+                + (f" instance {c['_from']['instance']!r}" if c["_from"]["instance"] else "")
+                for c in copies
+            )
+            reason = (
+                f"{domain} must hold one row per {', '.join(keys)}; got {len(copies)} for "
+                f"{named} ({where}): every copy is rejected, atopic does not choose"
+            )
+            for c in copies:
+                self.rejects.append({**c["_from"], "reason": reason})
+        return kept
 
 
 def _base(name: str) -> str:
