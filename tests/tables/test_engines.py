@@ -82,3 +82,15 @@ def test_a_spark_master_needs_the_spark_engine() -> None:
 def test_a_missing_folder_is_refused(tmp_path: Path) -> None:
     with open_engine("polars") as engine, pytest.raises(InvalidInput, match="an existing folder"):
         engine.read(tmp_path / "nowhere", COLLECTED)
+
+
+def test_duckdb_spills_to_a_private_folder_removed_on_close(tmp_path: Path) -> None:
+    cwd = Path.cwd()
+    with open_engine("duckdb") as engine:
+        folder = Path(
+            engine.session.sql("select current_setting('temp_directory')").fetchall()[0][0]
+        )
+        assert folder.is_dir()
+        assert cwd not in folder.parents
+        assert folder.name.startswith("atopic-duckdb-")
+    assert not folder.exists()

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -50,6 +52,7 @@ class Engine:
     name: str
     session: Any = None
     _owned: list[Any] = field(default_factory=list)
+    _folders: list[str] = field(default_factory=list)
 
     def from_polars(self, frame: pl.DataFrame | pl.LazyFrame) -> Any:
         """``frame`` as a native frame of this engine (lazy for Polars)."""
@@ -113,6 +116,9 @@ class Engine:
         for thing in self._owned:
             thing.close() if hasattr(thing, "close") else thing.stop()
         self._owned.clear()
+        for folder in self._folders:
+            shutil.rmtree(folder, ignore_errors=True)
+        self._folders.clear()
 
 
 def _parquet_source(folder: Path, name: str) -> list[Path] | None:
@@ -160,7 +166,11 @@ def open_engine(
     if session is None and name == "duckdb":
         import duckdb
 
-        engine.session = duckdb.connect()
+        # DuckDB spills to ".tmp" in the working directory by default; a private temporary
+        # folder keeps spilled patient data out of the user's folders and is removed on close.
+        spill = tempfile.mkdtemp(prefix="atopic-duckdb-")
+        engine._folders.append(spill)
+        engine.session = duckdb.connect(config={"temp_directory": spill})
         engine._owned.append(engine.session)
     elif session is None and name == "spark":
         from pyspark.sql import SparkSession
