@@ -84,7 +84,7 @@ def test_a_missing_folder_is_refused(tmp_path: Path) -> None:
         engine.read(tmp_path / "nowhere", COLLECTED)
 
 
-def test_duckdb_spills_to_a_private_folder_removed_on_close(tmp_path: Path) -> None:
+def test_duckdb_spills_to_a_private_folder_removed_on_close() -> None:
     cwd = Path.cwd()
     with open_engine("duckdb") as engine:
         folder = Path(
