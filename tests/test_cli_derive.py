@@ -114,3 +114,10 @@ def test_spark_settings_are_key_value_pairs_for_spark_only(tables: Path, tmp_pat
     assert "got 'memory'" in result.output
     result = CliRunner().invoke(main, [*args, "--spark-conf", "spark.executor.memory=8g"])
     assert "engine spark_conf must be only with the spark engine" in result.output
+
+
+def test_the_engine_choices_are_the_engines() -> None:
+    from atopic.cli_options import ENGINE_NAMES
+    from atopic.tables.engines import ENGINES
+
+    assert tuple(ENGINE_NAMES) == ENGINES

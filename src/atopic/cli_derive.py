@@ -18,6 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from atopic.cli_options import (
+    design_option,
+    engine_option,
+    spark_conf_option,
+    spark_master_option,
+    spark_settings,
+)
 from atopic.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -25,40 +32,6 @@ if TYPE_CHECKING:
     from atopic.trial.design import Design
 
 ANALYSIS_NAMES = ("ADSL", "BDS", "ADAE")
-
-engine_option = click.option(
-    "--engine",
-    "engine_name",
-    type=click.Choice(["polars", "duckdb", "spark"]),
-    default="polars",
-    show_default=True,
-    help="Where the derivations run: Polars (embedded), DuckDB or PySpark.",
-)
-spark_master_option = click.option(
-    "--spark-master",
-    default=None,
-    help="Spark master URL for --engine spark (default local[*]; e.g. spark://host:7077).",
-)
-
-spark_conf_option = click.option(
-    "--spark-conf",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="A Spark setting for --engine spark (repeatable), e.g. spark.executor.memory=8g.",
-)
-
-
-def spark_settings(pairs: tuple[str, ...]) -> dict[str, str]:
-    """``("k=v", ...)`` as a dict; a pair without ``=`` is refused by name."""
-    settings = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InvalidInput(
-                "engine", "spark_conf", pair, "KEY=VALUE, e.g. spark.executor.memory=8g"
-            )
-        settings[key.strip()] = value.strip()
-    return settings
 
 
 @click.command(short_help="Derive ADSL, BDS and ADAE at scale on Polars, DuckDB or Spark.")
@@ -69,13 +42,7 @@ def spark_settings(pairs: tuple[str, ...]) -> dict[str, str]:
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="Folder of collected tables (dm, ex, qs, lb, ae[, cm, ds]: Parquet, part folders, CSV).",
 )
-@click.option(
-    "--design",
-    "design_file",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="The trial design (TOML).",
-)
+@design_option
 @click.option(
     "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder."
 )

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from atopic.cli_options import design_option
 from atopic.errors import InvalidInput
 from atopic.registry.roles import Forbidden
 
@@ -270,13 +271,7 @@ def verify(db: str) -> None:
 @db.command(short_help="Create a study and its randomization list from a trial design file.")
 @_db_option
 @_as_option
-@click.option(
-    "--design",
-    "design_file",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="The trial design (TOML), as atopic analyze reads it.",
-)
+@design_option
 @click.option(
     "--list-length",
     type=int,

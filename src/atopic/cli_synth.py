@@ -11,17 +11,12 @@ from pathlib import Path
 
 import click
 
+from atopic.cli_options import design_option
 from atopic.errors import InvalidInput
 
 
 @click.command(short_help="Write synthetic collected tables for a trial design.")
-@click.option(
-    "--design",
-    "design_file",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="The trial design (TOML).",
-)
+@design_option
 @click.option("--subjects", required=True, type=int, help="Number of subjects.")
 @click.option("--seed", required=True, type=int, help="Seed: the same seed gives the same tables.")
 @click.option(

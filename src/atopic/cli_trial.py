@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from atopic.cli_derive import engine_option, spark_master_option
+from atopic.cli_options import design_option, engine_option, spark_master_option
 from atopic.cli_registry import _as_option, _engine, _factory, _identify, _message
 from atopic.errors import InvalidInput
 
@@ -26,13 +26,7 @@ from atopic.errors import InvalidInput
 )
 @click.option("--db", default=None, help="Or: a locked registry (path or URL) to export from.")
 @_as_option
-@click.option(
-    "--design",
-    "design_file",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="The trial design (TOML).",
-)
+@design_option
 @click.option(
     "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder."
 )
