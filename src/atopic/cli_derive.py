@@ -6,8 +6,9 @@ tables (Parquet files, folders of Parquet parts as ``atopic synth`` writes them,
 scores the questionnaires and derives ADSL, BDS and ADAE with the one Narwhals code of
 ``atopic.trial.derive``, and writes each as a folder of Parquet parts (``OUT/adsl/``,
 ``OUT/bds/``, ``OUT/adae/``, replaced if present) plus ``OUT/rejects.csv``.
-On Polars the subjects are derived in batches (``--batch-subjects``) so memory stays bounded;
-DuckDB and Spark plan the whole and spill or distribute themselves.
+On Polars and DuckDB the subjects are derived in batches (``--batch-subjects``) so memory stays
+bounded (DuckDB on the whole table grew to 19 GB at 10^5 subjects); Spark plans the whole and
+distributes it.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ ANALYSIS_NAMES = ("ADSL", "BDS", "ADAE")
     default=20_000,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Polars: subjects derived at a time (bounds memory; the result does not depend on it).",
+    help="Polars, DuckDB: subjects derived at a time (bounds memory; the result does not "
+    "depend on it).",
 )
 def derive(
     tables_dir: Path,
@@ -106,7 +108,7 @@ def _derive(
     _fresh(out_dir)
     rows = dict.fromkeys([*ANALYSIS_NAMES, "REJECTS"], 0)
     rejects: list[pl.DataFrame] = []
-    if engine.name == "polars":
+    if engine.name in ("polars", "duckdb"):
         batches = derive_batches(tables, design, batch_subjects)
     else:
         batches = iter([derive_all(tables, design)])

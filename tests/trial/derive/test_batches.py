@@ -79,3 +79,22 @@ def test_bounds_cut_sorted_subjects() -> None:
     assert subject_bounds(dm, 5) == []
     with pytest.raises(InvalidInput, match="batches subjects must be a whole number"):
         subject_bounds(dm, 0)
+
+
+def test_duckdb_batches_equal_the_whole_and_leave_no_checkpoints(
+    messy: dict[str, pl.DataFrame], whole: dict[str, Any]
+) -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    relations = {name: con.from_arrow(frame.to_arrow()) for name, frame in messy.items()}
+    parts: dict[str, list[pl.DataFrame]] = {"ADSL": [], "BDS": [], "ADAE": []}
+    for batch in derive_batches(relations, DESIGN, 8):
+        for name, frames in parts.items():
+            frames.append(pl.from_arrow(batch[name].to_arrow_table()))
+        made = con.sql("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall()
+        assert made[0][0] > 0  # the batch's checkpoints, until the next batch
+    left = con.sql("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall()
+    assert left == [(0,)]
+    for name, frames in parts.items():
+        assert_frame_equal(pl.concat(frames), whole[name])

@@ -1,6 +1,6 @@
 """Plumbing shared by the derivations: frames in and out, required columns, ISO dates, study
 days and the rejects table. Every helper is a Narwhals expression or frame operation that runs
-lazily on Polars and DuckDB."""
+lazily on Polars, DuckDB and PySpark."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ REJECT_COLUMNS: tuple[str, ...] = ("SOURCE", "USUBJID", "PARAMCD", "DTC", "reaso
 """Columns of the rejects table: the source table, the subject, the parameter (when the row is
 one), the date of the source record as written, and the reason, a sentence."""
 REJECT_SCHEMA: dict[str, pl.DataType] = {name: pl.String() for name in REJECT_COLUMNS}
+
+CHECKPOINT_PREFIX = "atopic_checkpoint_"
+"""Name prefix of the DuckDB temporary tables ``checkpoint`` makes."""
 
 FULL_DATE = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 """An ISO 8601 text that starts with a complete calendar date (time and zone may follow)."""
@@ -149,7 +152,7 @@ def checkpoint(frame: Any) -> Any:
         return frame.collect().lazy()
     if impl.is_duckdb():
         relation = frame.to_native()
-        name = f"atopic_{uuid.uuid4().hex}"
+        name = f"{CHECKPOINT_PREFIX}{uuid.uuid4().hex}"
         relation.query("t", f"CREATE TEMP TABLE {name} AS SELECT * FROM t")
         return nw.from_native(relation.query("t", f"SELECT * FROM {name}"))
     if impl.is_pyspark() or impl.is_pyspark_connect():
@@ -161,6 +164,23 @@ def checkpoint(frame: Any) -> Any:
         cut = native.checkpoint(eager=True) if has_dir else native.localCheckpoint(eager=True)
         return nw.from_native(cut)
     return frame
+
+
+def release_checkpoints(frame: Any) -> None:
+    """Drop the temporary tables ``checkpoint`` made on the DuckDB connection of ``frame`` (any
+    relation of that connection); other engines keep nothing to drop. Relations that read those
+    tables are unusable afterwards."""
+    nf = frame if isinstance(frame, nw.LazyFrame | nw.DataFrame) else nw.from_native(frame)
+    if not nf.implementation.is_duckdb():
+        return
+    relation = nf.to_native()
+    listed = relation.query(
+        "t",
+        "SELECT table_name FROM duckdb_tables() "
+        f"WHERE temporary AND starts_with(table_name, '{CHECKPOINT_PREFIX}')",
+    ).fetchall()
+    for (name,) in listed:
+        relation.query("t", f"DROP TABLE {name}")
 
 
 def concat(parts: Sequence[Any]) -> Any:

@@ -1,4 +1,4 @@
-"""Derivations in subject batches, for collected tables larger than memory (Polars engine).
+"""Derivations in subject batches, for collected tables larger than memory (Polars, DuckDB).
 
 Every derivation works within one subject: ADSL has a row per subject, BDS records, windows,
 baselines, imputations and criteria are per subject x parameter, ADAE per subject's events. So
@@ -11,6 +11,10 @@ range is open below and the last open above, and rows with no USUBJID go to the 
 every row of every table falls in exactly one batch, including rows of subjects DM does not list
 (those become rejects, as on the whole). Parquet scans read only the row groups a range needs when
 the tables are stored in subject order, as ``atopic synth`` writes them.
+
+Polars batches are collected before they are derived (eager frames: one batch in memory at a
+time). DuckDB batches stay relations of the one connection; the temporary tables a batch's
+checkpoints made are dropped once the caller asks for the next batch, so they do not pile up.
 """
 
 from __future__ import annotations
@@ -18,49 +22,50 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import polars as pl
+import narwhals as nw
 
 from atopic.errors import InvalidInput
+from atopic.trial.derive._frames import release_checkpoints, to_polars
 from atopic.trial.derive.pipeline import derive_all
 from atopic.trial.design import Design
 
 
-def subject_bounds(dm: pl.LazyFrame | pl.DataFrame, subjects: int) -> list[str]:
-    """The upper USUBJID of each batch but the last (the cut points), ``subjects`` per batch."""
-    if subjects < 1:
+def subject_bounds(dm: Any, subjects: int) -> list[str]:
+    """The upper USUBJID of each batch but the last (the cut points), ``subjects`` per batch.
+    ``dm`` is any frame Narwhals reads (Polars, DuckDB ...)."""
+    if isinstance(subjects, bool) or not isinstance(subjects, int) or subjects < 1:
         raise InvalidInput("batches", "subjects", subjects, "a whole number of at least 1")
-    ids = (
-        dm.lazy()
-        .select(pl.col("USUBJID").cast(pl.String))
-        .drop_nulls()
-        .unique()
-        .sort("USUBJID")
-        .collect()
-        .to_series()
-    )
+    frame = dm if isinstance(dm, nw.LazyFrame | nw.DataFrame) else nw.from_native(dm)
+    ids = to_polars(
+        frame.lazy().select(nw.col("USUBJID").cast(nw.String)).drop_nulls().unique().sort("USUBJID")
+    ).to_series()
     return ids.gather(list(range(subjects - 1, ids.len() - 1, subjects))).to_list()
 
 
-def _in_batch(bounds: list[str], k: int) -> pl.Expr:
-    subject = pl.col("USUBJID").cast(pl.String)
-    keep = pl.lit(True)
+def _in_batch(bounds: list[str], k: int) -> nw.Expr:
+    subject = nw.col("USUBJID").cast(nw.String)
+    keep = nw.lit(True)
     if k > 0:
-        keep = keep & (subject > bounds[k - 1])
+        keep = keep & (subject > nw.lit(bounds[k - 1]))
     if k < len(bounds):
-        keep = keep & (subject <= bounds[k])
+        keep = keep & (subject <= nw.lit(bounds[k]))
     return keep | subject.is_null() if k == 0 else keep
 
 
 def derive_batches(
-    tables: Mapping[str, pl.LazyFrame | pl.DataFrame], design: Design, subjects: int
+    tables: Mapping[str, Any], design: Design, subjects: int
 ) -> Iterator[dict[str, Any]]:
     """``derive_all`` on each batch of ``subjects`` subjects, in USUBJID order: yields
-    ``{"ADSL", "BDS", "ADAE", "REJECTS"}`` per batch as eager Polars frames."""
-    lazy = {name: frame.lazy() for name, frame in tables.items()}
+    ``{"ADSL", "BDS", "ADAE", "REJECTS"}`` per batch: eager Polars frames from Polars tables,
+    relations from DuckDB tables (valid until the next batch is asked for)."""
+    lazy = {name: nw.from_native(frame).lazy() for name, frame in tables.items()}
     if "DM" not in lazy:
         raise InvalidInput("tables", "DM", "no such table", "a collected table DM")
     bounds = subject_bounds(lazy["DM"], subjects)
     for k in range(len(bounds) + 1):
         keep = _in_batch(bounds, k)
-        part = {name: frame.filter(keep).collect() for name, frame in lazy.items()}
-        yield derive_all(part, design)
+        part = {name: frame.filter(keep) for name, frame in lazy.items()}
+        if all(frame.implementation.is_polars() for frame in part.values()):
+            part = {name: frame.collect() for name, frame in part.items()}
+        yield derive_all({name: frame.to_native() for name, frame in part.items()}, design)
+        release_checkpoints(part["DM"])

@@ -32,6 +32,7 @@ from atopic.tables.collected import LAB_UNITS
 from atopic.tables.wide import qs_to_wide
 from atopic.trial.derive._frames import (
     as_narwhals,
+    checkpoint,
     empty_rejects,
     has,
     rejects,
@@ -122,7 +123,9 @@ def derive_param_qs(qs: Any, parameter: Parameter, context: Any) -> tuple[Any, p
     ctx = ctx.lazy().select("USUBJID", "AGE")
     needs_context = any(item.context for item in instrument.items)
     wide = qs_to_wide(mine.to_native(), instrument, ctx.to_native() if needs_context else None)
-    scored = score_table(instrument, wide.wide)
+    # The wide table is read twice (score_table collects its rejects, the records are read
+    # later): materialised once, the pivot over the item rows runs once, not twice.
+    scored = score_table(instrument, checkpoint(nw.from_native(wide.wide)).to_native())
     records = _records(
         nw.from_native(scored.scored).lazy(), parameter, nw.col(parameter.output), "QSDTC"
     )
