@@ -312,3 +312,20 @@ def test_the_median_interval_has_at_least_95_percent_coverage() -> None:
         coverage = 1 - 2 * binom.cdf(k - 1, n, 0.5)
         assert coverage >= 0.95
         assert 1 - 2 * binom.cdf(k, n, 0.5) < 0.95  # one rank narrower would not cover
+
+
+@pytest.mark.slow
+def test_the_packaged_fit_loads_by_name_and_reproduces_its_objective() -> None:
+    # furestem_fit was fitted at n 1,000, seed 2026 (its description); on the same patients its
+    # likelihood objective is the converged fit's 4.617, and the fit stays better than the set
+    # it started from (msc_fit, 6.949) and than the product switched off at the same cares.
+    own = cal.load_fitted("furestem_fit")
+    assert own.model.name == "furestem_fit"
+    assert own.open_care == pytest.approx(0.38888, abs=1e-4)
+    assert own.model.care == pytest.approx(0.15827, abs=1e-4)
+    pool = cal.virtual_pool(own.model, 1000, 2026)
+    value = cal.objective(pool, own.model, open_care=own.open_care)
+    assert value == pytest.approx(4.617, abs=5e-4)
+    off = own.model.mechanism.replace(tcell_emax=0.0, barrier_emax=0.0, tslp_emax=0.0, th2_emax=0.0)
+    without = cal.objective(pool, replace(own.model, mechanism=off), open_care=own.open_care)
+    assert without > value + 3.84

@@ -94,3 +94,13 @@ def test_duckdb_spills_to_a_private_folder_removed_on_close() -> None:
         assert cwd not in folder.parents
         assert folder.name.startswith("atopic-duckdb-")
     assert not folder.exists()
+
+
+def test_local_spark_gets_half_the_memory_at_least_spark_default() -> None:
+    from atopic.tables.engines import local_driver_memory
+
+    assert local_driver_memory(24 * 2**30) == "12288m"
+    assert local_driver_memory(23 * 2**30 + 5) == "11776m"
+    assert local_driver_memory(1 * 2**30) == "1024m"  # never below Spark's own 1 GiB
+    assert local_driver_memory(None) is None
+    assert local_driver_memory(0) is None

@@ -25,6 +25,7 @@ import narwhals as nw
 from atopic.errors import Described, InvalidInput
 from atopic.instruments.domains import Continuous, Steps
 from atopic.instruments.spec import Instrument, Item
+from atopic.tables.checkpoints import checkpoint
 
 ASSESSMENT_KEYS: tuple[str, ...] = ("STUDYID", "USUBJID", "VISITNUM", "VISIT", "QSDTC", "QSEVAL")
 """The columns that identify one assessment, in the order they lead a wide table."""
@@ -160,6 +161,9 @@ def qs_to_wide(qs: Any, instrument: Instrument, dm: Any = None) -> WideTable:
         )
         .drop(_ONE)
     )
+    # Read twice (the rejects are collected, the cells pivoted): computed once, so the window
+    # over the item rows (a shuffle on Spark) and the scan of QS run once per instrument.
+    mine = checkpoint(mine)
 
     cells = [
         nw.when(code == item.code)

@@ -4,7 +4,6 @@ lazily on Polars, DuckDB and PySpark."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -17,9 +16,6 @@ REJECT_COLUMNS: tuple[str, ...] = ("SOURCE", "USUBJID", "PARAMCD", "DTC", "reaso
 """Columns of the rejects table: the source table, the subject, the parameter (when the row is
 one), the date of the source record as written, and the reason, a sentence."""
 REJECT_SCHEMA: dict[str, pl.DataType] = {name: pl.String() for name in REJECT_COLUMNS}
-
-CHECKPOINT_PREFIX = "atopic_checkpoint_"
-"""Name prefix of the DuckDB temporary tables ``checkpoint`` makes."""
 
 FULL_DATE = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 """An ISO 8601 text that starts with a complete calendar date (time and zone may follow)."""
@@ -138,49 +134,6 @@ def stack_rejects(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
     """Rejects tables stacked, in the order given."""
     frames = [p.select(REJECT_COLUMNS).cast(REJECT_SCHEMA) for p in parts if p.height]
     return pl.concat(frames) if frames else empty_rejects()
-
-
-def checkpoint(frame: Any) -> Any:
-    """Materialise a lazy intermediate table that several later steps read, so its plan runs
-    once: a Polars LazyFrame is computed and handed back lazy; a DuckDB relation becomes a
-    temporary table of the caller's own connection (dropped when the connection closes), read
-    back as a relation; a PySpark DataFrame is checkpointed. Other engines plan as a whole."""
-    if not isinstance(frame, nw.LazyFrame):
-        return frame
-    impl = frame.implementation
-    if impl.is_polars():
-        return frame.collect().lazy()
-    if impl.is_duckdb():
-        relation = frame.to_native()
-        name = f"{CHECKPOINT_PREFIX}{uuid.uuid4().hex}"
-        relation.query("t", f"CREATE TEMP TABLE {name} AS SELECT * FROM t")
-        return nw.from_native(relation.query("t", f"SELECT * FROM {name}"))
-    if impl.is_pyspark() or impl.is_pyspark_connect():
-        # Without a cut, the plan of each table repeats the whole plan of every table it reads,
-        # which grows past the driver's memory on the BDS. A reliable checkpoint (the cluster's
-        # checkpoint directory) when one is set, else a local one (kept by the executors).
-        native = frame.to_native()
-        has_dir = native.sparkSession.sparkContext.getCheckpointDir() is not None
-        cut = native.checkpoint(eager=True) if has_dir else native.localCheckpoint(eager=True)
-        return nw.from_native(cut)
-    return frame
-
-
-def release_checkpoints(frame: Any) -> None:
-    """Drop the temporary tables ``checkpoint`` made on the DuckDB connection of ``frame`` (any
-    relation of that connection); other engines keep nothing to drop. Relations that read those
-    tables are unusable afterwards."""
-    nf = frame if isinstance(frame, nw.LazyFrame | nw.DataFrame) else nw.from_native(frame)
-    if not nf.implementation.is_duckdb():
-        return
-    relation = nf.to_native()
-    listed = relation.query(
-        "t",
-        "SELECT table_name FROM duckdb_tables() "
-        f"WHERE temporary AND starts_with(table_name, '{CHECKPOINT_PREFIX}')",
-    ).fetchall()
-    for (name,) in listed:
-        relation.query("t", f"DROP TABLE {name}")
 
 
 def concat(parts: Sequence[Any]) -> Any:

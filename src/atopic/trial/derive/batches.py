@@ -25,7 +25,8 @@ from typing import Any
 import narwhals as nw
 
 from atopic.errors import InvalidInput
-from atopic.trial.derive._frames import release_checkpoints, to_polars
+from atopic.tables.checkpoints import release_checkpoints
+from atopic.trial.derive._frames import to_polars
 from atopic.trial.derive.pipeline import derive_all
 from atopic.trial.design import Design
 

@@ -28,11 +28,11 @@ import narwhals as nw
 import polars as pl
 
 from atopic.instruments import INSTRUMENTS, score_table
+from atopic.tables.checkpoints import checkpoint
 from atopic.tables.collected import LAB_UNITS
 from atopic.tables.wide import qs_to_wide
 from atopic.trial.derive._frames import (
     as_narwhals,
-    checkpoint,
     empty_rejects,
     has,
     rejects,

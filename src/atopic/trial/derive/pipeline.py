@@ -23,9 +23,9 @@ import narwhals as nw
 import polars as pl
 
 from atopic.errors import Described, InvalidInput
+from atopic.tables.checkpoints import checkpoint
 from atopic.trial.derive._frames import (
     as_narwhals,
-    checkpoint,
     rejects,
     require,
     stack_rejects,
