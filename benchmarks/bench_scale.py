@@ -305,6 +305,9 @@ def main() -> None:
                     continue  # the baseline covers EASI only
                 out = work / f"out-{subjects}-{scope}-{engine}"
                 results[engine] = (*run_engine(engine, design, folder, out), out)
+                seconds, peak = results[engine][:2]
+                # Said at once, so a long run that is stopped keeps the engines it finished.
+                print(f"  ({scope} {engine} finished: {seconds:.1f} s, {peak / 1e9:.2f} GB)")
             report(args.results, subjects, scope, qs_rows, results)
 
 

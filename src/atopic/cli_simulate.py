@@ -55,6 +55,12 @@ from atopic.errors import InvalidInput
 @click.option(
     "--generator", "generator_name", default="synth", show_default=True, help="Patient generator."
 )
+@click.option(
+    "--population",
+    default=None,
+    help="QSP generator: population by name (miyano2021, furestem_fit) or a .json/.toml file "
+    "[default: miyano2021].",
+)
 @click.option("--engine", default="local", show_default=True, help="local or spark.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Parallel processes.")
 @click.option("--chunk", type=int, default=None, help="Replicates per chunk [default: auto].")
@@ -74,6 +80,7 @@ def simulate(
     alpha: float,
     continuous: str,
     generator_name: str,
+    population: str | None,
     engine: str,
     workers: int,
     chunk: int | None,
@@ -103,6 +110,16 @@ def simulate(
             raise InvalidInput(
                 "simulate", "generator", generator_name, "one of " + ", ".join(GENERATORS)
             )
+        generator = GENERATORS[generator_name]()
+        if population is not None:
+            if generator_name != "qsp":
+                raise InvalidInput(
+                    "simulate", "population", population, "only with --generator qsp"
+                )
+            from atopic.simulate.qsp import QSPGenerator, load_model
+
+            load_model(population)  # an unknown population is refused before any trial runs
+            generator = QSPGenerator(population=population)
         name, values = parse_sweep(sweep) if sweep is not None else (None, (None,))
         points = len(values)
         if name == "schedule" and generator_name == "synth":
@@ -117,7 +134,7 @@ def simulate(
                 n_trials=n_trials,  # type: ignore[arg-type]
                 seed=seed,  # type: ignore[arg-type]
                 subjects=subjects,
-                generator=GENERATORS[generator_name](),
+                generator=generator,
                 sweep=sweep,
                 null=null,
                 endpoints=list(endpoints) or None,

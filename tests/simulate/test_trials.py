@@ -472,6 +472,14 @@ def test_cli_writes_tables_figures_and_html(tmp_path: Path) -> None:
         (["--n-trials", "2", "--sweep", "arms=1,2"], "simulate sweep must be one of subjects"),
         (["--n-trials", "2", "--engine", "dask"], "simulate engine must be one of local, spark"),
         (["--n-trials", "2", "--generator", "nosuch"], "simulate generator must be one of synth"),
+        (
+            ["--n-trials", "2", "--population", "furestem_fit"],
+            "simulate population must be only with --generator qsp",
+        ),
+        (
+            ["--n-trials", "2", "--generator", "qsp", "--population", "nosuch"],
+            "qsp population must be 'miyano2021', 'furestem_fit', or a .json/.toml",
+        ),
     ],
 )
 def test_cli_refuses_bad_input_naming_field_value_and_allowed(
@@ -490,3 +498,19 @@ def test_cli_names_missing_options(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "--n-trials" in result.output
     assert "--seed" in result.output
+
+
+def test_cli_runs_the_qsp_generator_on_a_named_population(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["simulate", "--design", str(_design_file(tmp_path)), "--n-trials", "2", "--seed", "3"]
+    args += ["--subjects", "20", "--out", str(out), "--no-figures", "--generator", "qsp"]
+    result = CliRunner().invoke(main, [*args, "--population", "furestem_fit"])
+    assert result.exit_code == 0, result.output
+    assert "population furestem_fit" in (out / "summary.html").read_text()
+    fitted = pl.read_parquet(out / "results.parquet")
+    result = CliRunner().invoke(main, [*args[:-1], "qsp", "--out", str(tmp_path / "own")])
+    assert result.exit_code == 0, result.output
+    own = pl.read_parquet(tmp_path / "own" / "results.parquet")
+    # The same seeds on another population's parameters and MSC mechanism: other estimates.
+    assert fitted.height == own.height == 2 * 2
+    assert not fitted["ESTIMATE"].equals(own["ESTIMATE"])
