@@ -94,12 +94,42 @@ def test_duckdb_gives_the_same_tables(
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
+@pytest.mark.parametrize("where", ["path", "url"])
 def test_spark_local_gives_the_same_tables(
-    tables: Path, on_polars: dict[str, pl.DataFrame], tmp_path: Path
+    tables: Path, on_polars: dict[str, pl.DataFrame], tmp_path: Path, where: str
 ) -> None:
     # No skip: `make test` installs PySpark (dev extra) and a Java runtime (Makefile `java`).
-    _derive(tables, tmp_path, "--engine", "spark", "--spark-master", "local[2]")
+    # "url": file:// URLs go through Spark's Hadoop file system layer, as s3a:// or hdfs:// do.
+    source, out = (
+        (str(tables), str(tmp_path))
+        if where == "path"
+        else (
+            tables.as_uri(),
+            tmp_path.as_uri(),
+        )
+    )
+    args = ["derive", "--tables", source, "--design", str(DESIGN), "--out", out]
+    result = CliRunner().invoke(main, [*args, "--engine", "spark", "--spark-master", "local[2]"])
+    assert result.exit_code == 0, result.output
+    assert f"{out.rstrip('/')}/rejects.csv" in result.output
     _same(_read(tmp_path), on_polars)
+
+
+@pytest.mark.parametrize(
+    ("tables_at", "engine", "message"),
+    [
+        ("s3a://bucket/trial", "polars", "derive tables must be a local folder (URLs need"),
+        ("s3a://bucket/trial", "duckdb", "derive tables must be a local folder (URLs need"),
+        ("no/such/folder", "polars", "derive tables must be an existing folder; got 'no/such"),
+    ],
+)
+def test_urls_need_spark_and_folders_must_exist(
+    tmp_path: Path, tables_at: str, engine: str, message: str
+) -> None:
+    args = ["derive", "--tables", tables_at, "--design", str(DESIGN), "--out", str(tmp_path)]
+    result = CliRunner().invoke(main, [*args, "--engine", engine])
+    assert result.exit_code == 1
+    assert message in result.output
 
 
 def test_a_spark_master_without_spark_is_refused(tables: Path, tmp_path: Path) -> None:

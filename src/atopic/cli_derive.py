@@ -40,12 +40,15 @@ ANALYSIS_NAMES = ("ADSL", "BDS", "ADAE")
     "--tables",
     "tables_dir",
     required=True,
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="Folder of collected tables (dm, ex, qs, lb, ae[, cm, ds]: Parquet, part folders, CSV).",
+    help="Folder of collected tables (dm, ex, qs, lb, ae[, cm, ds]: Parquet, part folders, CSV); "
+    "with --engine spark also a URL (s3a://, hdfs://, file://) of Parquet tables.",
 )
 @design_option
 @click.option(
-    "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder."
+    "--out",
+    "out_dir",
+    required=True,
+    help="Output folder; with --engine spark also a URL (s3a://, hdfs://, file://).",
 )
 @engine_option
 @spark_master_option
@@ -59,9 +62,9 @@ ANALYSIS_NAMES = ("ADSL", "BDS", "ADAE")
     "depend on it).",
 )
 def derive(
-    tables_dir: Path,
+    tables_dir: str,
     design_file: Path,
-    out_dir: Path,
+    out_dir: str,
     engine_name: str,
     spark_master: str | None,
     spark_conf: tuple[str, ...],
@@ -75,18 +78,38 @@ def derive(
     from atopic.trial.design import load_design
 
     try:
+        tables_at = _location(tables_dir, "tables", engine_name)
+        out_at = _location(out_dir, "out", engine_name)
         design = load_design(design_file)
         settings = spark_settings(spark_conf)
         if settings and engine_name != "spark":
             raise InvalidInput("engine", "spark_conf", spark_conf[0], "only with the spark engine")
         with open_engine(engine_name, spark_master=spark_master, spark_conf=settings) as engine:
-            tables = engine.read(tables_dir, COLLECTED)
-            rows = _derive(engine, tables, design, out_dir, batch_subjects)
+            tables = engine.read(tables_at, COLLECTED)
+            rows = _derive(engine, tables, design, out_at, batch_subjects)
     except InvalidInput as error:
         raise click.ClickException(error.message) from None
     for name, count in rows.items():
-        where = out_dir / ("rejects.csv" if name == "REJECTS" else name.lower())
+        where = _join(out_at, "rejects.csv" if name == "REJECTS" else name.lower())
         click.echo(f"{name}\t{count} rows\t{where}")
+
+
+def _location(text: str, option: str, engine_name: str) -> str | Path:
+    """A URL (kept as text; Spark only) or a local path (``--tables`` must be a folder)."""
+    from atopic.tables.engines import is_url
+
+    if is_url(text):
+        if engine_name != "spark":
+            raise InvalidInput("derive", option, text, "a local folder (URLs need --engine spark)")
+        return text
+    path = Path(text)
+    if option == "tables" and not path.is_dir():
+        raise InvalidInput("derive", option, text, "an existing folder")
+    return path
+
+
+def _join(base: str | Path, name: str) -> str | Path:
+    return f"{base.rstrip('/')}/{name}" if isinstance(base, str) else base / name
 
 
 def _fresh(out_dir: Path) -> None:
@@ -97,15 +120,21 @@ def _fresh(out_dir: Path) -> None:
 
 
 def _derive(
-    engine: Engine, tables: dict[str, Any], design: Design, out_dir: Path, batch_subjects: int
+    engine: Engine,
+    tables: dict[str, Any],
+    design: Design,
+    out_dir: str | Path,
+    batch_subjects: int,
 ) -> dict[str, int]:
-    """Derive on ``engine`` and write the parts; the row count of each table written."""
+    """Derive on ``engine`` and write the parts; the row count of each table written. A URL
+    ``out_dir`` (Spark) is not cleared first: Spark replaces each table's folder itself."""
     import polars as pl
 
     from atopic.trial.derive import derive_all
     from atopic.trial.derive.batches import derive_batches
 
-    _fresh(out_dir)
+    if isinstance(out_dir, Path):
+        _fresh(out_dir)
     rows = dict.fromkeys([*ANALYSIS_NAMES, "REJECTS"], 0)
     rejects: list[pl.DataFrame] = []
     if engine.name in ("polars", "duckdb"):
@@ -116,15 +145,15 @@ def _derive(
         for name in ANALYSIS_NAMES:
             if name not in derived:
                 continue
-            folder = out_dir / name.lower()
+            folder = _join(out_dir, name.lower())
             if engine.name == "spark":
-                engine.write_parquet(derived[name], folder)
+                engine.write_parquet(derived[name], str(folder))
                 rows[name] += engine.session.read.parquet(str(folder)).count()
             else:
-                written = engine.write_parquet(derived[name], folder / f"part-{k:05d}")
+                written = engine.write_parquet(derived[name], _join(folder, f"part-{k:05d}"))
                 rows[name] += pl.scan_parquet(written).select(pl.len()).collect().item()
         rejects.append(derived["REJECTS"])
     table = pl.concat(rejects)
-    table.write_csv(out_dir / "rejects.csv")
+    engine.write_text(table.write_csv(), str(_join(out_dir, "rejects.csv")))
     rows["REJECTS"] = table.height
     return rows

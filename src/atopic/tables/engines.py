@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -67,7 +68,12 @@ class Engine:
         """The declared tables found in ``folder`` (see ``atopic.tables.files.read_tables`` for
         the file names and how CSV is typed) as native frames of this engine. Parquet is read by
         the engine itself (scanned by Polars, read by DuckDB and Spark); CSV is typed by the
-        declarations first, so every engine sees the same types."""
+        declarations first, so every engine sees the same types. On Spark, ``folder`` may be a
+        URL of any file system Spark's Hadoop layer knows (``s3a://``, ``hdfs://``, ``file://``
+        ...): its Parquet files and part folders are found through that layer (CSV there is
+        refused: it is typed on the driver)."""
+        if isinstance(folder, str) and is_url(folder):
+            return self._read_url(folder, declarations)
         folder = Path(folder)
         if not folder.is_dir():
             raise InvalidInput("tables", "folder", str(folder), "an existing folder")
@@ -88,10 +94,53 @@ class Engine:
                 out[name] = self.session.read.parquet(*paths)
         return out
 
-    def write_parquet(self, frame: Any, path: str | Path) -> Path:
+    def _read_url(self, url: str, declarations: Mapping[str, Table]) -> dict[str, Any]:
+        if self.name != "spark":
+            raise InvalidInput("tables", "folder", url, "a local folder (URLs need --engine spark)")
+        fs = HadoopFiles(self.session)
+        base = url.rstrip("/")
+        if not fs.is_dir(base):
+            raise InvalidInput("tables", "folder", url, "an existing folder")
+        out: dict[str, Any] = {}
+        for name in declarations:
+            for stem in (name.lower(), name.upper()):
+                if fs.exists(f"{base}/{stem}.csv"):
+                    raise InvalidInput(
+                        "tables",
+                        name,
+                        f"{base}/{stem}.csv",
+                        "Parquet at a URL (CSV is typed on the driver: read it from a local "
+                        "folder, or write it as Parquet)",
+                    )
+                if fs.exists(f"{base}/{stem}.parquet"):
+                    out[name] = self.session.read.parquet(f"{base}/{stem}.parquet")
+                    break
+                parts = fs.parquet_parts(f"{base}/{stem}")
+                if parts:
+                    out[name] = self.session.read.parquet(*parts)
+                    break
+        return out
+
+    def write_text(self, text: str, path: str | Path) -> None:
+        """Write ``text`` (UTF-8) to one file: a local path, or on Spark a URL of its file
+        systems (written from the driver through Spark's Hadoop layer)."""
+        if isinstance(path, str) and is_url(path):
+            if self.name != "spark":
+                raise InvalidInput(
+                    "out", "folder", path, "a local folder (URLs need --engine spark)"
+                )
+            HadoopFiles(self.session).write(path, text.encode())
+            return
+        Path(path).write_text(text, encoding="utf-8")
+
+    def write_parquet(self, frame: Any, path: str | Path) -> Path | str:
         """Write ``frame`` (a native frame of this engine, or an eager Polars frame) as Parquet:
         one file ``<path>.parquet`` for Polars and DuckDB, a folder ``<path>/`` of parts for
-        Spark (each executor writes its own). Returns what was written."""
+        Spark (each executor writes its own; ``path`` may be a URL there). Returns what was
+        written."""
+        if self.name == "spark" and isinstance(path, str) and is_url(path):
+            frame.write.mode("overwrite").parquet(path)
+            return path
         path = Path(path)
         target = path.with_suffix(".parquet")
         if isinstance(frame, pl.LazyFrame):
@@ -119,6 +168,54 @@ class Engine:
         for folder in self._folders:
             shutil.rmtree(folder, ignore_errors=True)
         self._folders.clear()
+
+
+def is_url(text: str) -> bool:
+    """Whether ``text`` is a URL with a scheme (``s3a://bucket/x``, ``hdfs://nn/x``,
+    ``file:///x``) rather than a local path."""
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text) is not None
+
+
+class HadoopFiles:
+    """Files at URLs through the Hadoop file system layer of a SparkSession's JVM: whatever
+    Spark can read (S3, HDFS, GCS, ADLS, local) once its connector and credentials are set."""
+
+    def __init__(self, session: Any) -> None:
+        context = session.sparkContext
+        self._jvm = context._jvm
+        self._conf = context._jsc.hadoopConfiguration()
+
+    def _fs(self, url: str) -> tuple[Any, Any]:
+        path = self._jvm.org.apache.hadoop.fs.Path(url)
+        return path.getFileSystem(self._conf), path
+
+    def exists(self, url: str) -> bool:
+        """Whether a file or folder is at ``url``."""
+        fs, path = self._fs(url)
+        return bool(fs.exists(path))
+
+    def is_dir(self, url: str) -> bool:
+        """Whether a folder is at ``url``."""
+        fs, path = self._fs(url)
+        return bool(fs.exists(path) and fs.getFileStatus(path).isDirectory())
+
+    def parquet_parts(self, url: str) -> list[str]:
+        """The ``*.parquet`` files directly in the folder ``url``, in name order (none if it
+        is not a folder)."""
+        if not self.is_dir(url):
+            return []
+        fs, path = self._fs(url)
+        names = [status.getPath().getName() for status in fs.listStatus(path)]
+        return [f"{url}/{n}" for n in sorted(names) if n.endswith(".parquet")]
+
+    def write(self, url: str, data: bytes) -> None:
+        """Write ``data`` as the file ``url`` (replaced if present)."""
+        fs, path = self._fs(url)
+        stream = fs.create(path, True)
+        try:
+            stream.write(bytearray(data))
+        finally:
+            stream.close()
 
 
 def _parquet_source(folder: Path, name: str) -> list[Path] | None:
