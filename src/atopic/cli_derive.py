@@ -6,9 +6,10 @@ tables (Parquet files, folders of Parquet parts as ``atopic synth`` writes them,
 scores the questionnaires and derives ADSL, BDS and ADAE with the one Narwhals code of
 ``atopic.trial.derive``, and writes each as a folder of Parquet parts (``OUT/adsl/``,
 ``OUT/bds/``, ``OUT/adae/``, replaced if present) plus ``OUT/rejects.csv``.
-On Polars and DuckDB the subjects are derived in batches (``--batch-subjects``) so memory stays
-bounded (DuckDB on the whole table grew to 19 GB at 10^5 subjects); Spark plans the whole and
-distributes it.
+With ``--engine spark``, TABLES and OUT may be URLs (``s3a://``, ``hdfs://``, ``file://`` ...)
+that Spark's Hadoop layer reaches. On Polars and DuckDB the subjects are derived in batches
+(``--batch-subjects``) so memory stays bounded (DuckDB on the whole table grew to 19 GB at 10^5
+subjects); Spark plans the whole and distributes it.
 """
 
 from __future__ import annotations
