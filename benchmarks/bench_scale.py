@@ -292,13 +292,14 @@ def main() -> None:
     )
     for subjects in (int(s) for s in args.subjects.split(",")):
         design, tables, synth_s = prepare(work, subjects)
+        full_rows = count_qs(tables)
         print(
             f"{subjects:>9} {'':>5} {'synth':>7} {synth_s:>9.1f} {'':>8} "
-            f"{count_qs(tables):>11,} QS rows written"
+            f"{full_rows:>11,} QS rows written"
         )
         for scope in args.scopes.split(","):
             folder = tables if scope == "full" else easi_only(tables)
-            qs_rows = count_qs(folder)
+            qs_rows = full_rows if scope == "full" else count_qs(folder)
             results = {}
             for engine in engines:
                 if engine == "pandas" and scope != "easi":

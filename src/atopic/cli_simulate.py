@@ -110,8 +110,9 @@ def simulate(
             raise InvalidInput(
                 "simulate", "generator", generator_name, "one of " + ", ".join(GENERATORS)
             )
-        generator = GENERATORS[generator_name]()
-        if population is not None:
+        if population is None:
+            generator = GENERATORS[generator_name]()
+        else:
             if generator_name != "qsp":
                 raise InvalidInput(
                     "simulate", "population", population, "only with --generator qsp"

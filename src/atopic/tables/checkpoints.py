@@ -43,9 +43,9 @@ def checkpoint(frame: Any) -> Any:
 
 
 def release_checkpoints(frame: Any) -> None:
-    """Drop the temporary tables ``checkpoint`` made on the DuckDB connection of ``frame`` (any
-    relation of that connection); other engines keep nothing to drop. Relations that read those
-    tables are unusable afterwards."""
+    """Drop every temporary table ``checkpoint`` made on the DuckDB connection of ``frame`` (any
+    relation of that connection), whichever step made it; other engines keep nothing to drop.
+    Relations that read those tables are unusable afterwards."""
     nf = frame if isinstance(frame, nw.LazyFrame | nw.DataFrame) else nw.from_native(frame)
     if not nf.implementation.is_duckdb():
         return

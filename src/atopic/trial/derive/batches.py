@@ -13,8 +13,9 @@ every row of every table falls in exactly one batch, including rows of subjects 
 the tables are stored in subject order, as ``atopic synth`` writes them.
 
 Polars batches are collected before they are derived (eager frames: one batch in memory at a
-time). DuckDB batches stay relations of the one connection; the temporary tables a batch's
-checkpoints made are dropped once the caller asks for the next batch, so they do not pile up.
+time). DuckDB batches stay relations of the one connection; once the caller asks for the next
+batch, every checkpoint table on that connection is dropped (all of them the finished batch's,
+since the connection is the engine's own), so they do not pile up.
 """
 
 from __future__ import annotations
