@@ -94,12 +94,17 @@ def test_duckdb_gives_the_same_tables(
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
-@pytest.mark.parametrize("where", ["path", "url"])
+@pytest.mark.parametrize(("where", "batches"), [("path", ["--batch-subjects", "7"]), ("url", [])])
 def test_spark_local_gives_the_same_tables(
-    tables: Path, on_polars: dict[str, pl.DataFrame], tmp_path: Path, where: str
+    tables: Path,
+    on_polars: dict[str, pl.DataFrame],
+    tmp_path: Path,
+    where: str,
+    batches: list[str],
 ) -> None:
     # No skip: `make test` installs PySpark (dev extra) and a Java runtime (Makefile `java`).
     # "url": file:// URLs go through Spark's Hadoop file system layer, as s3a:// or hdfs:// do.
+    # "path" derives in 5 batches of 7 subjects; "url" derives the whole at once.
     source, out = (
         (str(tables), str(tmp_path))
         if where == "path"
@@ -108,10 +113,15 @@ def test_spark_local_gives_the_same_tables(
             tmp_path.as_uri(),
         )
     )
-    args = ["derive", "--tables", source, "--design", str(DESIGN), "--out", out]
+    (tmp_path / "bds").mkdir()
+    (tmp_path / "bds" / "part-00009-00000.parquet").write_text("from an earlier run")
+    args = ["derive", "--tables", source, "--design", str(DESIGN), "--out", out, *batches]
     result = CliRunner().invoke(main, [*args, "--engine", "spark", "--spark-master", "local[2]"])
     assert result.exit_code == 0, result.output
     assert f"{out.rstrip('/')}/rejects.csv" in result.output
+    parts = sorted(p.name for p in (tmp_path / "bds").glob("*.parquet"))
+    assert parts[0].startswith("part-00000-")
+    assert parts[-1].startswith("part-00004-" if batches else "part-00000-")
     _same(_read(tmp_path), on_polars)
 
 

@@ -9,7 +9,8 @@ scores the questionnaires and derives ADSL, BDS and ADAE with the one Narwhals c
 With ``--engine spark``, TABLES and OUT may be URLs (``s3a://``, ``hdfs://``, ``file://`` ...)
 that Spark's Hadoop layer reaches. On Polars and DuckDB the subjects are derived in batches
 (``--batch-subjects``) so memory stays bounded (DuckDB on the whole table grew to 19 GB at 10^5
-subjects); Spark plans the whole and distributes it.
+subjects); Spark plans the whole and distributes it, unless ``--batch-subjects`` asks for
+batches there too (one machine with less memory than the tables need).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
     from atopic.trial.design import Design
 
 ANALYSIS_NAMES = ("ADSL", "BDS", "ADAE")
+BATCH_SUBJECTS = 20_000
+"""Polars' and DuckDB's default batch: about 8 GB at its peak on the full synthetic tables of
+docs/scale.md (benchmarks/results/bench_scale.txt)."""
 
 
 @click.command(short_help="Derive ADSL, BDS and ADAE at scale on Polars, DuckDB or Spark.")
@@ -56,11 +60,9 @@ ANALYSIS_NAMES = ("ADSL", "BDS", "ADAE")
 @spark_conf_option
 @click.option(
     "--batch-subjects",
-    default=20_000,
-    show_default=True,
     type=click.IntRange(min=1),
-    help="Polars, DuckDB: subjects derived at a time (bounds memory; the result does not "
-    "depend on it).",
+    help="Subjects derived at a time, to bound memory (the result does not depend on it). "
+    "Default: 20,000 on Polars and DuckDB; the whole at once on Spark.",
 )
 def derive(
     tables_dir: str,
@@ -69,18 +71,18 @@ def derive(
     engine_name: str,
     spark_master: str | None,
     spark_conf: tuple[str, ...],
-    batch_subjects: int,
+    batch_subjects: int | None,
 ) -> None:
     """Score and derive the analysis tables of the collected tables in TABLES; write them to OUT
     as Parquet part folders (OUT/adsl, OUT/bds, OUT/adae are replaced), with rejects.csv listing
     every row that could not be used."""
     from atopic.tables.collected import COLLECTED
-    from atopic.tables.engines import open_engine
+    from atopic.tables.engines import open_engine, place
     from atopic.trial.design import load_design
 
     try:
-        tables_at = _location(tables_dir, "tables", engine_name)
-        out_at = _location(out_dir, "out", engine_name)
+        tables_at = place(tables_dir, engine_name, "derive", "tables", existing=True)
+        out_at = place(out_dir, engine_name, "derive", "out")
         design = load_design(design_file)
         settings = spark_settings(spark_conf)
         if settings and engine_name != "spark":
@@ -93,20 +95,6 @@ def derive(
     for name, count in rows.items():
         where = _join(out_at, "rejects.csv" if name == "REJECTS" else name.lower())
         click.echo(f"{name}\t{count} rows\t{where}")
-
-
-def _location(text: str, option: str, engine_name: str) -> str | Path:
-    """A URL (kept as text; Spark only) or a local path (``--tables`` must be a folder)."""
-    from atopic.tables.engines import is_url
-
-    if is_url(text):
-        if engine_name != "spark":
-            raise InvalidInput("derive", option, text, "a local folder (URLs need --engine spark)")
-        return text
-    path = Path(text)
-    if option == "tables" and not path.is_dir():
-        raise InvalidInput("derive", option, text, "an existing folder")
-    return path
 
 
 def _join(base: str | Path, name: str) -> str | Path:
@@ -125,10 +113,11 @@ def _derive(
     tables: dict[str, Any],
     design: Design,
     out_dir: str | Path,
-    batch_subjects: int,
+    batch_subjects: int | None,
 ) -> dict[str, int]:
-    """Derive on ``engine`` and write the parts; the row count of each table written. A URL
-    ``out_dir`` (Spark) is not cleared first: Spark replaces each table's folder itself."""
+    """Derive on ``engine`` (in batches of ``batch_subjects``, or whole when None on Spark) and
+    write the parts; the row count of each table written. A local ``out_dir`` is cleared here, a
+    URL one (Spark) by the first batch written to each table's folder."""
     import polars as pl
 
     from atopic.trial.derive import derive_all
@@ -138,21 +127,17 @@ def _derive(
         _fresh(out_dir)
     rows = dict.fromkeys([*ANALYSIS_NAMES, "REJECTS"], 0)
     rejects: list[pl.DataFrame] = []
-    if engine.name in ("polars", "duckdb"):
-        batches = derive_batches(tables, design, batch_subjects)
-    else:
+    if batch_subjects is None and engine.name != "spark":
+        batch_subjects = BATCH_SUBJECTS
+    if batch_subjects is None:
         batches = iter([derive_all(tables, design)])
+    else:
+        batches = derive_batches(tables, design, batch_subjects)
     for k, derived in enumerate(batches):
         for name in ANALYSIS_NAMES:
-            if name not in derived:
-                continue
-            folder = _join(out_dir, name.lower())
-            if engine.name == "spark":
-                engine.write_parquet(derived[name], str(folder))
-                rows[name] += engine.session.read.parquet(str(folder)).count()
-            else:
-                written = engine.write_parquet(derived[name], _join(folder, f"part-{k:05d}"))
-                rows[name] += pl.scan_parquet(written).select(pl.len()).collect().item()
+            if name in derived:
+                written = engine.write_batch(derived[name], _join(out_dir, name.lower()), k)
+                rows[name] += engine.count_rows(written)
         rejects.append(derived["REJECTS"])
     table = pl.concat(rejects)
     engine.write_text(table.write_csv(), str(_join(out_dir, "rejects.csv")))

@@ -84,6 +84,21 @@ def test_a_missing_folder_is_refused(tmp_path: Path) -> None:
         engine.read(tmp_path / "nowhere", COLLECTED)
 
 
+@pytest.mark.parametrize("name", ["polars", "duckdb"])
+def test_urls_are_refused_by_every_reader_and_writer_but_spark(name: str) -> None:
+    url = "s3a://bucket/trial"
+    refusal = "must be a local folder \\(URLs need --engine spark\\); got 's3a://bucket/trial"
+    with open_engine(name) as engine:
+        frame = engine.from_polars(pl.DataFrame({"USUBJID": ["S1"]}))
+        with pytest.raises(InvalidInput, match="tables folder " + refusal):
+            engine.read(url, COLLECTED)
+        with pytest.raises(InvalidInput, match="out folder " + refusal):
+            engine.write_parquet(frame, url + "/adsl")
+        with pytest.raises(InvalidInput, match="out file " + refusal):
+            engine.write_text("x", url + "/rejects.csv")
+    assert not Path("s3a:").exists()  # what a URL taken as a local path would have made
+
+
 def test_duckdb_spills_to_a_private_folder_removed_on_close() -> None:
     cwd = Path.cwd()
     with open_engine("duckdb") as engine:

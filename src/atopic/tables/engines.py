@@ -72,16 +72,14 @@ class Engine:
         URL of any file system Spark's Hadoop layer knows (``s3a://``, ``hdfs://``, ``file://``
         ...): its Parquet files and part folders are found through that layer (CSV there is
         refused: it is typed on the driver)."""
-        if isinstance(folder, str) and is_url(folder):
-            return self._read_url(folder, declarations)
-        folder = Path(folder)
-        if not folder.is_dir():
-            raise InvalidInput("tables", "folder", str(folder), "an existing folder")
+        where = place(folder, self.name, "tables", "folder", existing=True)
+        if isinstance(where, str):
+            return self._read_url(where, declarations)
         out: dict[str, Any] = {}
         for name, table in declarations.items():
-            parquet = _parquet_source(folder, name)
+            parquet = _parquet_source(where, name)
             if parquet is None:
-                typed = read_tables(folder, {name: table})
+                typed = read_tables(where, {name: table})
                 if name in typed:
                     out[name] = self.from_polars(typed[name])
                 continue
@@ -95,8 +93,6 @@ class Engine:
         return out
 
     def _read_url(self, url: str, declarations: Mapping[str, Table]) -> dict[str, Any]:
-        if self.name != "spark":
-            raise InvalidInput("tables", "folder", url, "a local folder (URLs need --engine spark)")
         fs = HadoopFiles(self.session)
         base = url.rstrip("/")
         if not fs.is_dir(base):
@@ -124,25 +120,22 @@ class Engine:
     def write_text(self, text: str, path: str | Path) -> None:
         """Write ``text`` (UTF-8) to one file: a local path, or on Spark a URL of its file
         systems (written from the driver through Spark's Hadoop layer)."""
-        if isinstance(path, str) and is_url(path):
-            if self.name != "spark":
-                raise InvalidInput(
-                    "out", "folder", path, "a local folder (URLs need --engine spark)"
-                )
-            HadoopFiles(self.session).write(path, text.encode())
+        where = place(path, self.name, "out", "file")
+        if isinstance(where, str):
+            HadoopFiles(self.session).write(where, text.encode())
             return
-        Path(path).write_text(text, encoding="utf-8")
+        where.write_text(text, encoding="utf-8")
 
     def write_parquet(self, frame: Any, path: str | Path) -> Path | str:
         """Write ``frame`` (a native frame of this engine, or an eager Polars frame) as Parquet:
         one file ``<path>.parquet`` for Polars and DuckDB, a folder ``<path>/`` of parts for
         Spark (each executor writes its own; ``path`` may be a URL there). Returns what was
         written."""
-        if self.name == "spark" and isinstance(path, str) and is_url(path):
-            frame.write.mode("overwrite").parquet(path)
-            return path
-        path = Path(path)
-        target = path.with_suffix(".parquet")
+        where = place(path, self.name, "out", "folder")
+        if isinstance(where, str):
+            frame.write.mode("overwrite").parquet(where)
+            return where
+        target = where.with_suffix(".parquet")
         if isinstance(frame, pl.LazyFrame):
             frame.sink_parquet(target)
         elif isinstance(frame, pl.DataFrame):
@@ -150,9 +143,40 @@ class Engine:
         elif self.name == "duckdb":
             frame.write_parquet(str(target))
         else:
-            frame.write.mode("overwrite").parquet(str(path))
-            return path
+            frame.write.mode("overwrite").parquet(str(where))
+            return where
         return target
+
+    def write_batch(self, frame: Any, folder: str | Path, batch: int) -> list[str]:
+        """Write batch number ``batch`` (from 0) of a table into its ``folder`` of parts, named
+        so that the parts in name order are the batches in order: ``part-BBBBB.parquet`` for
+        Polars and DuckDB, ``part-BBBBB-PPPPP.parquet`` for Spark (one per partition). Batch 0
+        on Spark first empties the folder (it may be a URL there). Returns the files written."""
+        where = place(folder, self.name, "out", "folder")
+        if self.name != "spark":
+            assert isinstance(where, Path)
+            where.mkdir(parents=True, exist_ok=True)
+            return [str(self.write_parquet(frame, where / f"part-{batch:05d}"))]
+        # Spark names its files itself; each batch goes to a hidden folder (one Spark readers
+        # skip) and its files are then renamed into place, in partition order.
+        url = where if isinstance(where, str) else where.resolve().as_uri()
+        files = HadoopFiles(self.session)
+        if batch == 0:
+            files.delete(url)
+        staging = f"{url.rstrip('/')}/_batch-{batch:05d}"
+        frame.write.mode("overwrite").parquet(staging)
+        moved = []
+        for j, part in enumerate(files.parquet_parts(staging)):
+            moved.append(f"{url.rstrip('/')}/part-{batch:05d}-{j:05d}.parquet")
+            files.rename(part, moved[-1])
+        files.delete(staging)
+        return moved
+
+    def count_rows(self, files: list[str]) -> int:
+        """The number of rows in the Parquet ``files`` (local paths; URLs on Spark)."""
+        if self.name == "spark":
+            return int(self.session.read.parquet(*files).count()) if files else 0
+        return int(pl.scan_parquet(files).select(pl.len()).collect().item()) if files else 0
 
     def to_polars(self, frame: Any) -> pl.DataFrame:
         """A native frame of this engine, computed, as an eager Polars DataFrame."""
@@ -168,6 +192,24 @@ class Engine:
         for folder in self._folders:
             shutil.rmtree(folder, ignore_errors=True)
         self._folders.clear()
+
+
+def place(
+    location: str | Path, engine: str, subject: str, field: str, *, existing: bool = False
+) -> str | Path:
+    """Where a folder or file of tables is, decided once for every reader and writer: a URL
+    (``s3a://``, ``hdfs://``, ``file://`` ...) is kept as text and allowed on Spark only, whose
+    Hadoop layer reaches it; anything else is a local ``Path``, which with ``existing`` must be
+    a folder that exists. A refusal is an ``InvalidInput`` naming ``subject`` and ``field``."""
+    if isinstance(location, str) and is_url(location):
+        if engine != "spark":
+            allowed = "a local folder (URLs need --engine spark)"
+            raise InvalidInput(subject, field, location, allowed)
+        return location
+    path = Path(location)
+    if existing and not path.is_dir():
+        raise InvalidInput(subject, field, str(location), "an existing folder")
+    return path
 
 
 def is_url(text: str) -> bool:
@@ -207,6 +249,17 @@ class HadoopFiles:
         fs, path = self._fs(url)
         names = [status.getPath().getName() for status in fs.listStatus(path)]
         return [f"{url}/{n}" for n in sorted(names) if n.endswith(".parquet")]
+
+    def rename(self, url: str, to: str) -> None:
+        """Move the file ``url`` to ``to`` (on the same file system)."""
+        fs, path = self._fs(url)
+        if not fs.rename(path, self._jvm.org.apache.hadoop.fs.Path(to)):
+            raise OSError(f"could not move {url} to {to}")
+
+    def delete(self, url: str) -> None:
+        """Remove the file or folder ``url`` (with its contents), if present."""
+        fs, path = self._fs(url)
+        fs.delete(path, True)
 
     def write(self, url: str, data: bytes) -> None:
         """Write ``data`` as the file ``url`` (replaced if present)."""

@@ -98,3 +98,27 @@ def test_duckdb_batches_equal_the_whole_and_leave_no_checkpoints(
     assert left == [(0,)]
     for name, frames in parts.items():
         assert_frame_equal(pl.concat(frames), whole[name])
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
+def test_spark_batches_equal_the_whole_and_free_their_checkpoints(
+    messy: dict[str, pl.DataFrame], whole: dict[str, Any]
+) -> None:
+    from atopic.tables.engines import open_engine
+
+    with open_engine("spark", spark_master="local[2]") as engine:
+        frames = {name: engine.from_polars(frame) for name, frame in messy.items()}
+        context = engine.session.sparkContext
+        parts: dict[str, list[pl.DataFrame]] = {"ADSL": [], "BDS": [], "ADAE": []}
+        held = []
+        for batch in derive_batches(frames, DESIGN, 12):
+            for name, tables in parts.items():
+                tables.append(engine.to_polars(batch[name]))
+            held.append(context._jsc.getPersistentRDDs().size())
+        left = context._jsc.getPersistentRDDs().size()
+    assert len(held) == 2
+    assert min(held) > 0  # each batch's local checkpoints, until the next batch is asked for
+    assert left == 0
+    for name, tables in parts.items():
+        assert_frame_equal(pl.concat(tables), whole[name])

@@ -1,4 +1,5 @@
-"""Derivations in subject batches, for collected tables larger than memory (Polars, DuckDB).
+"""Derivations in subject batches, for collected tables larger than memory (Polars, DuckDB, and
+Spark on one machine).
 
 Every derivation works within one subject: ADSL has a row per subject, BDS records, windows,
 baselines, imputations and criteria are per subject x parameter, ADAE per subject's events. So
@@ -13,9 +14,9 @@ every row of every table falls in exactly one batch, including rows of subjects 
 the tables are stored in subject order, as ``atopic synth`` writes them.
 
 Polars batches are collected before they are derived (eager frames: one batch in memory at a
-time). DuckDB batches stay relations of the one connection; once the caller asks for the next
-batch, every checkpoint table on that connection is dropped (all of them the finished batch's,
-since the connection is the engine's own), so they do not pile up.
+time). DuckDB and Spark batches stay lazy frames of the one connection or session; once the
+caller asks for the next batch, every checkpoint of that connection or session is freed (all of
+them the finished batch's, since the engine is the caller's own), so they do not pile up.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def derive_batches(
 ) -> Iterator[dict[str, Any]]:
     """``derive_all`` on each batch of ``subjects`` subjects, in USUBJID order: yields
     ``{"ADSL", "BDS", "ADAE", "REJECTS"}`` per batch: eager Polars frames from Polars tables,
-    relations from DuckDB tables (valid until the next batch is asked for)."""
+    relations or DataFrames from DuckDB or Spark tables (valid until the next batch is asked
+    for)."""
     lazy = {name: nw.from_native(frame).lazy() for name, frame in tables.items()}
     if "DM" not in lazy:
         raise InvalidInput("tables", "DM", "no such table", "a collected table DM")
