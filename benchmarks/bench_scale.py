@@ -12,7 +12,8 @@ children (the Spark JVM included), sampled every 0.1 s:
 * ``polars``: the embedded default, in batches of 20,000 subjects;
 * ``duckdb``: one in-process DuckDB, in batches of 20,000 subjects (before 2026-11-30 it
   derived whole tables: the earlier DuckDB lines in the results were measured so);
-* ``spark``: PySpark ``local[*]``, whole tables;
+* ``spark``: PySpark ``local[*]``, in batches of 100,000 subjects (the whole below that; before
+  2026-11-30 afternoon it always derived whole tables, which at 10^5 took 13.8 GB);
 * ``pandas`` (baseline): what one writes without atopic: EASI scored from its QS items
   (pivot + the EASI formula) and the BDS core (study day, window, baseline, CHG, PCHG, record
   closest to the target, EASI-50/75/90), written straightforwardly in pandas, part by part.
@@ -22,9 +23,12 @@ children (the Spark JVM included), sampled every 0.1 s:
 
 Two scopes: ``full`` (every table as synth writes it; Polars, DuckDB, Spark) and ``easi`` (the
 same tables with QS cut to EASI and no LB: what the pandas baseline covers, so the ratio
-compares like with like, although atopic still derives ADSL, ADAE, imputations and rejects). The
-engines' outputs are compared with the Polars output (a checksum of every value of every table)
-before anything is printed.
+compares like with like, although atopic still derives ADSL, ADAE, imputations and rejects). Each
+engine's output is compared with the Polars output of its scope (a checksum of every value of
+every table) as soon as both exist, and its line is printed and recorded then, so a long run that
+is stopped keeps what it finished. The ratio columns are the baseline's time over this engine's
+(pandas in the EASI scope; Polars in both). A growth table closes the run: each engine's time at
+each size, and how many times longer its largest size took than its smallest.
 
     .venv/bin/python benchmarks/bench_scale.py --subjects 10000,100000
     .venv/bin/python benchmarks/bench_scale.py --subjects 1000000 --engines polars,duckdb,pandas
@@ -42,6 +46,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -52,6 +57,7 @@ WEEKS = (0, 1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 24)
 ENGINES = ("polars", "duckdb", "spark", "pandas")
 PART = 50_000  # subjects per synth part
 BATCH = 20_000  # subjects per Polars/DuckDB batch (atopic derive's default)
+SPARK_BATCH = 100_000  # subjects per Spark batch: 10^5 whole took 13.8 GB of 23 here
 
 
 def design_text() -> str:
@@ -87,6 +93,10 @@ def prepare(work: Path, subjects: int) -> tuple[Path, Path, float]:
     seconds = time.perf_counter() - start
     (tables / "done").write_text(f"{seconds:.1f}")
     return design, tables, seconds
+
+
+class EngineFailed(RuntimeError):
+    """An engine's process ended with an error (its message ends with the last of stderr)."""
 
 
 def _tree_rss(pid: int) -> int:
@@ -128,7 +138,7 @@ def measured(cmd: list[str]) -> tuple[float, int]:
     seconds = time.perf_counter() - start
     watcher.join()
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
+        raise EngineFailed(f"{' '.join(cmd)} failed after {seconds:.0f} s:\n{err[-3000:]}")
     return seconds, peak[0]
 
 
@@ -139,8 +149,7 @@ def run_engine(engine: str, design: Path, tables: Path, out: Path) -> tuple[floa
         return measured(cmd)
     cmd = [sys.executable, "-m", "atopic", "derive", "--tables", str(tables), "--design"]
     cmd += [str(design), "--out", str(out), "--engine", engine]
-    if engine in ("polars", "duckdb"):
-        cmd += ["--batch-subjects", str(BATCH)]
+    cmd += ["--batch-subjects", str(SPARK_BATCH if engine == "spark" else BATCH)]
     return measured(cmd)
 
 
@@ -286,54 +295,114 @@ def main() -> None:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     engines = [e for e in args.engines.split(",") if e]
+    run = {"run": time.strftime("%Y-%m-%dT%H:%M:%S"), "commit": _commit()}
+    print(f"# run {run['run']}, commit {run['commit']}, {os.cpu_count()} cores", flush=True)
     print(
         f"{'subjects':>9} {'scope':>5} {'engine':>7} {'seconds':>9} {'peak GB':>8} "
-        f"{'QS rows/s':>11} {'pandas/this':>11}  outputs"
+        f"{'QS rows/s':>11} {'pandas/this':>11} {'polars/this':>11}  outputs",
+        flush=True,
     )
+    growth: dict[tuple[str, str], dict[int, float]] = {}
     for subjects in (int(s) for s in args.subjects.split(",")):
         design, tables, synth_s = prepare(work, subjects)
         full_rows = count_qs(tables)
         print(
             f"{subjects:>9} {'':>5} {'synth':>7} {synth_s:>9.1f} {'':>8} "
-            f"{full_rows:>11,} QS rows written"
+            f"{full_rows:>11,} QS rows written",
+            flush=True,
         )
         for scope in args.scopes.split(","):
             folder = tables if scope == "full" else easi_only(tables)
             qs_rows = full_rows if scope == "full" else count_qs(folder)
-            results = {}
+            done: dict[str, tuple[float, int, Path]] = {}
             for engine in engines:
                 if engine == "pandas" and scope != "easi":
                     continue  # the baseline covers EASI only
                 out = work / f"out-{subjects}-{scope}-{engine}"
-                results[engine] = (*run_engine(engine, design, folder, out), out)
-                seconds, peak = results[engine][:2]
-                # Said at once, so a long run that is stopped keeps the engines it finished.
-                print(f"  ({scope} {engine} finished: {seconds:.1f} s, {peak / 1e9:.2f} GB)")
-            report(args.results, subjects, scope, qs_rows, results)
+                try:
+                    done[engine] = (*run_engine(engine, design, folder, out), out)
+                except EngineFailed as failure:  # said and kept; the other engines go on
+                    print(f"{subjects:>9} {scope:>5} {engine:>7}  FAILED: {failure}", flush=True)
+                    record = {**run, "subjects": subjects, "scope": scope, "engine": engine}
+                    with open(args.results, "a") as handle:
+                        handle.write(json.dumps(record | {"failed": str(failure)}) + "\n")
+                    continue
+                growth.setdefault((scope, engine), {})[subjects] = done[engine][0]
+                line = Line(subjects, scope, engine, qs_rows, *done[engine])
+                report(args.results, run, line, done)
+    print_growth(growth)
+
+
+@dataclass
+class Line:
+    """One engine's run at one size and scope."""
+
+    subjects: int
+    scope: str
+    engine: str
+    qs_rows: int
+    seconds: float
+    peak: int
+    out: Path
+
+
+def _commit() -> str:
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return head.stdout.strip() or "unknown"
+
+
+def _check(line: Line, done: dict[str, tuple[float, int, Path]]) -> str:
+    """The output compared with the Polars output of the same scope, when there is one."""
+    reference = done.get("polars")
+    if line.engine == "polars":
+        return "reference"
+    if reference is None:
+        return "no polars run to compare"
+    if line.engine == "pandas":
+        return "EASI = atopic" if pandas_agrees(reference[2], line.out) else "EASI DIFFERS"
+    return "= polars" if checksum(reference[2]) == checksum(line.out) else "DIFFER"
 
 
 def report(
-    path: str, subjects: int, scope: str, qs_rows: int, results: dict[str, tuple[float, int, Path]]
+    path: str, run: dict[str, str], line: Line, done: dict[str, tuple[float, int, Path]]
 ) -> None:
-    """Check every output against Polars, then print and record one line per engine."""
-    reference = results.get("polars")
-    for engine, (seconds, peak, out) in results.items():
-        if engine == "pandas":
-            check = "EASI = atopic" if reference and pandas_agrees(reference[2], out) else "?"
-        elif reference and engine != "polars":
-            check = "= polars" if checksum(reference[2]) == checksum(out) else "DIFFER"
-        else:
-            check = "reference"
-        ratio = results["pandas"][0] / seconds if "pandas" in results else float("nan")
-        print(
-            f"{subjects:>9} {scope:>5} {engine:>7} {seconds:>9.1f} {peak / 1e9:>8.2f} "
-            f"{qs_rows / seconds:>11,.0f} {ratio:>10.2f}x  {check}"
+    """Check ``line``'s output against Polars, then print and record it (the ratios use the
+    baselines of its scope that ran before it)."""
+    check = _check(line, done)
+    ratios = {
+        base: done[base][0] / line.seconds if base in done else float("nan")
+        for base in ("pandas", "polars")
+    }
+    print(
+        f"{line.subjects:>9} {line.scope:>5} {line.engine:>7} {line.seconds:>9.1f} "
+        f"{line.peak / 1e9:>8.2f} {line.qs_rows / line.seconds:>11,.0f} "
+        f"{ratios['pandas']:>10.2f}x {ratios['polars']:>10.2f}x  {check}",
+        flush=True,
+    )
+    record = {**run, "subjects": line.subjects, "scope": line.scope, "engine": line.engine}
+    record |= {"seconds": round(line.seconds, 2), "peak_bytes": line.peak}
+    record |= {"qs_rows": line.qs_rows, "check": check}
+    with open(path, "a") as handle:
+        handle.write(json.dumps(record) + "\n")
+
+
+def print_growth(growth: dict[tuple[str, str], dict[int, float]]) -> None:
+    """Each engine's seconds at each size, and its largest size's time over its smallest's."""
+    sizes = sorted({n for times in growth.values() for n in times})
+    if len(sizes) < 2:
+        return
+    print("\n# how time grows with the number of subjects (seconds)")
+    head = "".join(f"{n:>11,}" for n in sizes)
+    print(f"{'scope':>5} {'engine':>7}{head}  growth", flush=True)
+    for (scope, engine), times in growth.items():
+        cells = "".join(f"{times[n]:>11.1f}" if n in times else f"{'':>11}" for n in sizes)
+        low, high = min(times), max(times)
+        factor = (
+            f"x{times[high] / times[low]:.0f} for x{high // low} subjects" if high > low else ""
         )
-        record = {"subjects": subjects, "scope": scope, "engine": engine}
-        record |= {"seconds": round(seconds, 2), "peak_bytes": peak, "qs_rows": qs_rows}
-        record["check"] = check
-        with open(path, "a") as handle:
-            handle.write(json.dumps(record) + "\n")
+        print(f"{scope:>5} {engine:>7}{cells}  {factor}", flush=True)
 
 
 if __name__ == "__main__":
