@@ -3,8 +3,10 @@
 Scoring (``atopic.instruments.score_table``) and the derivations (``atopic.trial.derive``) are
 written once in Narwhals; an engine only decides where the tables live. ``open_engine(name)``
 gives an ``Engine`` that reads a folder of tables (``read``), converts a Polars frame
-(``from_polars``), writes a result as Parquet (``write_parquet``) and brings a result back as a
-Polars frame (``to_polars``):
+(``from_polars``), writes a result as Parquet (``write_parquet``, or ``write_batch`` for one
+batch of a table's folder of parts) and brings a result back as a Polars frame (``to_polars``).
+Whether a location is a URL or a local path is decided once, by ``place``, for every reader and
+writer:
 
 ==========  ==========================================================================
 ``polars``  Polars LazyFrames; Parquet files are scanned, not loaded, so a filter reads only
