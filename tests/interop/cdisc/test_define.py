@@ -160,3 +160,16 @@ def test_undeclared_datasets_are_refused() -> None:
     frame = pl.DataFrame({"STUDYID": ["S1"]})
     with pytest.raises(InvalidInput, match=r"define\.xml dataset must be one of DM"):
         define_xml([(dataset_spec(frame, "XX", label="Other"), "xx.xpt")], study="S1")
+
+
+@pytest.mark.parametrize("which", ["sdtm_define", "adam_define"])
+def test_define_is_valid_against_the_define_xml_2_1_schema(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    # The CDISC Define-XML 2.1 XSD (with ODM 1.3.2 beneath it), as odmlib packages it.
+    from odmlib.odm_parser import ODMSchemaValidator
+
+    path: Path = request.getfixturevalue(which)
+    validator = ODMSchemaValidator(standard="define", version="2.1")
+    errors = list(validator.xsd.iter_errors(str(path)))
+    assert [error.reason for error in errors[:5]] == []

@@ -20,7 +20,8 @@ The CodeLists are sponsor-defined subsets or extensions of CDISC codelists (see
 ``atopic.tables.collected``), so they carry no ``def:StandardOID`` and no NCI codes.
 
 ``define_problems(text)`` lists what makes a define.xml inconsistent (a reference without its
-definition, duplicate OIDs, keys not numbered 1..n); the tests and ``write_define`` use it.
+definition, duplicate OIDs, keys not numbered 1..n); the tests and ``write_define`` use it. The
+tests also validate what is written against the CDISC Define-XML 2.1 schema.
 """
 
 from __future__ import annotations
