@@ -100,9 +100,16 @@ class EngineFailed(RuntimeError):
 
 
 def _tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants (from /proc)."""
+    """Resident bytes of ``pid`` and all its descendants (from /proc), each address space once.
+
+    A process the JVM forks (Hadoop's shell commands, ``jspawnhelper``) shares its parent's
+    pages until it execs, and /proc shows it with the parent's whole resident size; counted
+    twice, that gave a Spark peak above the machine's memory. Processes are told apart by where
+    their code and stack start (``/proc/PID/stat`` fields 26 and 28), which a shared or copied
+    address space keeps and an exec changes.
+    """
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
+    rss: dict[int, tuple[tuple[str, str], int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -112,11 +119,14 @@ def _tree_rss(pid: int) -> int:
         except OSError:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry.name))
-        rss[int(entry.name)] = int(statm[1]) * os.sysconf("SC_PAGE_SIZE")
-    total, stack = 0, [pid]
+        space = (fields[23], fields[25])  # startcode, startstack (fields 26 and 28)
+        rss[int(entry.name)] = (space, int(statm[1]) * os.sysconf("SC_PAGE_SIZE"))
+    total, stack, counted = 0, [pid], set()
     while stack:
         p = stack.pop()
-        total += rss.get(p, 0)
+        if p in rss and rss[p][0] not in counted:
+            counted.add(rss[p][0])
+            total += rss[p][1]
         stack.extend(children.get(p, []))
     return total
 
