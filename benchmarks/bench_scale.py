@@ -334,8 +334,7 @@ def main() -> None:
                 except EngineFailed as failure:  # said and kept; the other engines go on
                     print(f"{subjects:>9} {scope:>5} {engine:>7}  FAILED: {failure}", flush=True)
                     record = {**run, "subjects": subjects, "scope": scope, "engine": engine}
-                    with open(args.results, "a") as handle:
-                        handle.write(json.dumps(record | {"failed": str(failure)}) + "\n")
+                    _append(args.results, record | {"failed": str(failure)})
                     continue
                 growth.setdefault((scope, engine), {})[subjects] = done[engine][0]
                 line = Line(subjects, scope, engine, qs_rows, *done[engine])
@@ -394,6 +393,10 @@ def report(
     record = {**run, "subjects": line.subjects, "scope": line.scope, "engine": line.engine}
     record |= {"seconds": round(line.seconds, 2), "peak_bytes": line.peak}
     record |= {"qs_rows": line.qs_rows, "check": check}
+    _append(path, record)
+
+
+def _append(path: str, record: dict[str, object]) -> None:
     with open(path, "a") as handle:
         handle.write(json.dumps(record) + "\n")
 

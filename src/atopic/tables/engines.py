@@ -128,16 +128,10 @@ class Engine:
             return
         where.write_text(text, encoding="utf-8")
 
-    def write_parquet(self, frame: Any, path: str | Path) -> Path | str:
-        """Write ``frame`` (a native frame of this engine, or an eager Polars frame) as Parquet:
-        one file ``<path>.parquet`` for Polars and DuckDB, a folder ``<path>/`` of parts for
-        Spark (each executor writes its own; ``path`` may be a URL there). Returns what was
-        written."""
-        where = place(path, self.name, "out", "folder")
-        if isinstance(where, str):
-            frame.write.mode("overwrite").parquet(where)
-            return where
-        target = where.with_suffix(".parquet")
+    def write_parquet(self, frame: Any, path: str | Path) -> Path:
+        """Write ``frame`` (a Polars or DuckDB frame, or an eager Polars frame) as the one local
+        file ``<path>.parquet`` and return it. Spark writes a folder of parts: ``write_batch``."""
+        target = Path(place(path, self.name, "out", "folder")).with_suffix(".parquet")
         if isinstance(frame, pl.LazyFrame):
             frame.sink_parquet(target)
         elif isinstance(frame, pl.DataFrame):
@@ -145,8 +139,7 @@ class Engine:
         elif self.name == "duckdb":
             frame.write_parquet(str(target))
         else:
-            frame.write.mode("overwrite").parquet(str(where))
-            return where
+            raise TypeError(f"write_parquet writes Polars and DuckDB frames; got {type(frame)}")
         return target
 
     def write_batch(self, frame: Any, folder: str | Path, batch: int) -> list[str]:
@@ -156,9 +149,8 @@ class Engine:
         on Spark first empties the folder (it may be a URL there). Returns the files written."""
         where = place(folder, self.name, "out", "folder")
         if self.name != "spark":
-            assert isinstance(where, Path)
-            where.mkdir(parents=True, exist_ok=True)
-            return [str(self.write_parquet(frame, where / f"part-{batch:05d}"))]
+            Path(where).mkdir(parents=True, exist_ok=True)
+            return [str(self.write_parquet(frame, Path(where) / f"part-{batch:05d}"))]
         # Spark names its files itself; each batch goes to a hidden folder (one Spark readers
         # skip) and its files are then renamed into place, in partition order.
         url = where if isinstance(where, str) else where.resolve().as_uri()
