@@ -32,6 +32,13 @@ each size, and how many times longer its largest size took than its smallest.
 
     .venv/bin/python benchmarks/bench_scale.py --subjects 10000,100000
     .venv/bin/python benchmarks/bench_scale.py --subjects 1000000 --engines polars,duckdb,pandas
+
+A run that was stopped goes on with ``--resume RUN`` (its ``run`` field in the results), from a
+checkout of the commit it measured: the lines it recorded are kept (and printed, marked
+``recorded``), its outputs serve as the references of the checks, and the rest are measured on
+the same synthetic tables and recorded under the same run, each with the time it was resumed.
+Every engine runs the ``atopic`` of this checkout (``src/`` first on ``PYTHONPATH``), which is
+what the recorded commit names; ``+dirty`` is added when ``src/`` has changes not committed.
 """
 
 from __future__ import annotations
@@ -89,7 +96,7 @@ def prepare(work: Path, subjects: int) -> tuple[Path, Path, float]:
     cmd = [sys.executable, "-m", "atopic", "synth", "--design", str(design)]
     chunk = min(PART, max(1, subjects // 4))  # always a folder of parts, aligned across tables
     cmd += ["--subjects", str(subjects), "--seed", "1", "--out", str(tables), "--chunk", str(chunk)]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=_own_atopic())
     seconds = time.perf_counter() - start
     (tables / "done").write_text(f"{seconds:.1f}")
     return design, tables, seconds
@@ -134,7 +141,9 @@ def _tree_rss(pid: int) -> int:
 def measured(cmd: list[str]) -> tuple[float, int]:
     """Run ``cmd``; its wall seconds and the peak resident bytes of its process tree."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_own_atopic()
+    )
     peak = [0]
 
     def sample() -> None:
@@ -150,6 +159,12 @@ def measured(cmd: list[str]) -> tuple[float, int]:
     if proc.returncode != 0:
         raise EngineFailed(f"{' '.join(cmd)} failed after {seconds:.0f} s:\n{err[-3000:]}")
     return seconds, peak[0]
+
+
+def _own_atopic() -> dict[str, str]:
+    """The environment that makes a child process import this checkout's ``atopic``."""
+    path = os.environ.get("PYTHONPATH")
+    return os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), path]))}
 
 
 def run_engine(engine: str, design: Path, tables: Path, out: Path) -> tuple[float, int]:
@@ -297,6 +312,9 @@ def main() -> None:
     )
     parser.add_argument("--work", default="/tmp/atopic-bench-scale")
     parser.add_argument("--results", default=str(HERE / "results" / "bench_scale.jsonl"))
+    parser.add_argument(
+        "--resume", metavar="RUN", help="go on with the run recorded as RUN in --results"
+    )
     parser.add_argument("--pandas-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pandas_child:
@@ -305,14 +323,22 @@ def main() -> None:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     engines = [e for e in args.engines.split(",") if e]
-    run = {"run": time.strftime("%Y-%m-%dT%H:%M:%S"), "commit": _commit()}
-    print(f"# run {run['run']}, commit {run['commit']}, {os.cpu_count()} cores", flush=True)
+    now = time.strftime("%Y-%m-%dT%H:%M:%S")
+    run = {"run": now, "commit": _commit()}
+    kept: dict[tuple[int, str, str], dict[str, object]] = {}
+    if args.resume:
+        run, kept = resumed(args.results, args.resume, run["commit"], now)
+        print(f"# resumed {now}: run {run['run']}, commit {run['commit']}", flush=True)
+    else:
+        print(f"# run {run['run']}, commit {run['commit']}, {os.cpu_count()} cores", flush=True)
     print(
         f"{'subjects':>9} {'scope':>5} {'engine':>7} {'seconds':>9} {'peak GB':>8} "
         f"{'QS rows/s':>11} {'pandas/this':>11} {'polars/this':>11}  outputs",
         flush=True,
     )
     growth: dict[tuple[str, str], dict[int, float]] = {}
+    for (subjects, scope, engine), record in kept.items():
+        growth.setdefault((scope, engine), {})[subjects] = float(record["seconds"])  # type: ignore[arg-type]
     for subjects in (int(s) for s in args.subjects.split(",")):
         design, tables, synth_s = prepare(work, subjects)
         full_rows = count_qs(tables)
@@ -329,6 +355,13 @@ def main() -> None:
                 if engine == "pandas" and scope != "easi":
                     continue  # the baseline covers EASI only
                 out = work / f"out-{subjects}-{scope}-{engine}"
+                if (subjects, scope, engine) in kept:
+                    done[engine] = recorded_line(kept[(subjects, scope, engine)], out)
+                    line = Line(subjects, scope, engine, qs_rows, *done[engine])
+                    report(
+                        args.results, run, line, done, str(kept[(subjects, scope, engine)]["check"])
+                    )
+                    continue
                 try:
                     done[engine] = (*run_engine(engine, design, folder, out), out)
                 except EngineFailed as failure:  # said and kept; the other engines go on
@@ -340,6 +373,34 @@ def main() -> None:
                 line = Line(subjects, scope, engine, qs_rows, *done[engine])
                 report(args.results, run, line, done)
     print_growth(growth)
+
+
+def resumed(
+    results: str, run_id: str, commit: str, now: str
+) -> tuple[dict[str, str], dict[tuple[int, str, str], dict[str, object]]]:
+    """The run ``run_id`` as ``results`` recorded it: its fields for the new records (with the
+    time it was resumed) and its measured lines by (subjects, scope, engine). Refused unless this
+    checkout is the commit it measured, so that every line of a run measures one code."""
+    records = [json.loads(line) for line in Path(results).read_text().splitlines() if line]
+    mine = [r for r in records if r.get("run") == run_id]
+    if not mine:
+        sys.exit(f"--resume {run_id}: no record of that run in {results}")
+    measured_commit = mine[0]["commit"]
+    if measured_commit != commit:
+        sys.exit(
+            f"--resume {run_id}: that run measured commit {measured_commit}, this checkout is "
+            f"{commit}; resume it from a checkout of {measured_commit} (git worktree add)"
+        )
+    kept = {(r["subjects"], r["scope"], r["engine"]): r for r in mine if "failed" not in r}
+    return {"run": run_id, "commit": commit, "resumed": now}, kept
+
+
+def recorded_line(record: dict[str, object], out: Path) -> tuple[float, int, Path]:
+    """A line the resumed run recorded: its seconds, peak and output (which must still be
+    there, as it is the reference of later checks)."""
+    if not any(out.rglob("*.parquet")):
+        sys.exit(f"the recorded output {out} is gone: rerun that line instead of resuming")
+    return float(record["seconds"]), int(record["peak_bytes"]), out  # type: ignore[arg-type]
 
 
 @dataclass
@@ -356,10 +417,11 @@ class Line:
 
 
 def _commit() -> str:
-    head = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    )
-    return head.stdout.strip() or "unknown"
+    """This checkout's commit, ``+dirty`` if ``src/`` (the code every engine runs) has changes."""
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "src"], capture_output=True)
+    return (head.stdout.strip() or "unknown") + ("+dirty" if dirty.stdout.strip() else "")
 
 
 def _check(line: Line, done: dict[str, tuple[float, int, Path]]) -> str:
@@ -375,11 +437,16 @@ def _check(line: Line, done: dict[str, tuple[float, int, Path]]) -> str:
 
 
 def report(
-    path: str, run: dict[str, str], line: Line, done: dict[str, tuple[float, int, Path]]
+    path: str,
+    run: dict[str, str],
+    line: Line,
+    done: dict[str, tuple[float, int, Path]],
+    recorded: str | None = None,
 ) -> None:
     """Check ``line``'s output against Polars, then print and record it (the ratios use the
-    baselines of its scope that ran before it)."""
-    check = _check(line, done)
+    baselines of its scope that ran before it). A line a resumed run ``recorded`` (its check
+    given) is printed, marked so, and not recorded again."""
+    check = _check(line, done) if recorded is None else f"{recorded} (recorded)"
     ratios = {
         base: done[base][0] / line.seconds if base in done else float("nan")
         for base in ("pandas", "polars")
@@ -390,6 +457,8 @@ def report(
         f"{ratios['pandas']:>10.2f}x {ratios['polars']:>10.2f}x  {check}",
         flush=True,
     )
+    if recorded is not None:
+        return
     record = {**run, "subjects": line.subjects, "scope": line.scope, "engine": line.engine}
     record |= {"seconds": round(line.seconds, 2), "peak_bytes": line.peak}
     record |= {"qs_rows": line.qs_rows, "check": check}
