@@ -386,6 +386,10 @@ def resumed(
     if not mine:
         sys.exit(f"--resume {run_id}: no record of that run in {results}")
     measured_commit = mine[0]["commit"]
+    if measured_commit.endswith("+dirty"):
+        sys.exit(
+            f"--resume {run_id}: that run measured uncommitted code, which cannot be checked out"
+        )
     if measured_commit != commit:
         sys.exit(
             f"--resume {run_id}: that run measured commit {measured_commit}, this checkout is "
