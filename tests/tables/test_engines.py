@@ -49,12 +49,14 @@ def test_read_gives_what_read_tables_gives(folder: Path, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["polars", "duckdb"])
-def test_write_parquet_round_trips(folder: Path, tmp_path: Path, name: str) -> None:
+def test_write_batch_round_trips(folder: Path, tmp_path: Path, name: str) -> None:
     with open_engine(name) as engine:
         dm = engine.read(folder, COLLECTED)["DM"]
-        written = engine.write_parquet(dm, tmp_path / "part-00000")
-        assert written == tmp_path / "part-00000.parquet"
-        assert_frame_equal(pl.read_parquet(written), engine.to_polars(dm))
+        written = engine.write_batch(dm, tmp_path / "adsl", 3)
+        assert written == [str(tmp_path / "adsl" / "part-00003.parquet")]
+        assert_frame_equal(pl.read_parquet(written[0]), engine.to_polars(dm))
+        eager = engine.to_polars(dm)  # an eager Polars frame is written the same way
+        assert_frame_equal(pl.read_parquet(engine.write_batch(eager, tmp_path / "x", 0)[0]), eager)
 
 
 def test_from_polars_keeps_the_values() -> None:
@@ -93,7 +95,7 @@ def test_urls_are_refused_by_every_reader_and_writer_but_spark(name: str) -> Non
         with pytest.raises(InvalidInput, match="tables folder " + refusal):
             engine.read(url, COLLECTED)
         with pytest.raises(InvalidInput, match="out folder " + refusal):
-            engine.write_parquet(frame, url + "/adsl")
+            engine.write_batch(frame, url + "/adsl", 0)
         with pytest.raises(InvalidInput, match="out file " + refusal):
             engine.write_text("x", url + "/rejects.csv")
     assert not Path("s3a:").exists()  # what a URL taken as a local path would have made

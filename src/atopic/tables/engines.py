@@ -3,8 +3,8 @@
 Scoring (``atopic.instruments.score_table``) and the derivations (``atopic.trial.derive``) are
 written once in Narwhals; an engine only decides where the tables live. ``open_engine(name)``
 gives an ``Engine`` that reads a folder of tables (``read``), converts a Polars frame
-(``from_polars``), writes a result as Parquet (``write_parquet``, or ``write_batch`` for one
-batch of a table's folder of parts) and brings a result back as a Polars frame (``to_polars``).
+(``from_polars``), writes one batch of a table into its folder of Parquet parts
+(``write_batch``) and brings a result back as a Polars frame (``to_polars``).
 Whether a location is a URL or a local path is decided once, by ``place``, for every reader and
 writer:
 
@@ -128,20 +128,6 @@ class Engine:
             return
         where.write_text(text, encoding="utf-8")
 
-    def write_parquet(self, frame: Any, path: str | Path) -> Path:
-        """Write ``frame`` (a Polars or DuckDB frame, or an eager Polars frame) as the one local
-        file ``<path>.parquet`` and return it. Spark writes a folder of parts: ``write_batch``."""
-        target = Path(place(path, self.name, "out", "folder")).with_suffix(".parquet")
-        if isinstance(frame, pl.LazyFrame):
-            frame.sink_parquet(target)
-        elif isinstance(frame, pl.DataFrame):
-            frame.write_parquet(target)
-        elif self.name == "duckdb":
-            frame.write_parquet(str(target))
-        else:
-            raise TypeError(f"write_parquet writes Polars and DuckDB frames; got {type(frame)}")
-        return target
-
     def write_batch(self, frame: Any, folder: str | Path, batch: int) -> list[str]:
         """Write batch number ``batch`` (from 0) of a table into its ``folder`` of parts, named
         so that the parts in name order are the batches in order: ``part-BBBBB.parquet`` for
@@ -149,8 +135,15 @@ class Engine:
         on Spark first empties the folder (it may be a URL there). Returns the files written."""
         where = place(folder, self.name, "out", "folder")
         if self.name != "spark":
-            Path(where).mkdir(parents=True, exist_ok=True)
-            return [str(self.write_parquet(frame, Path(where) / f"part-{batch:05d}"))]
+            target = Path(where) / f"part-{batch:05d}.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(frame, pl.LazyFrame):
+                frame.sink_parquet(target)
+            elif isinstance(frame, pl.DataFrame):
+                frame.write_parquet(target)
+            else:  # a DuckDB relation
+                frame.write_parquet(str(target))
+            return [str(target)]
         # Spark names its files itself; each batch goes to a hidden folder (one Spark readers
         # skip) and its files are then renamed into place, in partition order.
         url = where if isinstance(where, str) else where.resolve().as_uri()
