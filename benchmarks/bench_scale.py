@@ -451,14 +451,15 @@ def report(
     baselines of its scope that ran before it). A line a resumed run ``recorded`` (its check
     given) is printed, marked so, and not recorded again."""
     check = _check(line, done) if recorded is None else f"{recorded} (recorded)"
+    # A baseline that has not run in this scope (pandas in the full scope) prints as "-".
     ratios = {
-        base: done[base][0] / line.seconds if base in done else float("nan")
+        base: f"{done[base][0] / line.seconds:.2f}x" if base in done else "-"
         for base in ("pandas", "polars")
     }
     print(
         f"{line.subjects:>9} {line.scope:>5} {line.engine:>7} {line.seconds:>9.1f} "
         f"{line.peak / 1e9:>8.2f} {line.qs_rows / line.seconds:>11,.0f} "
-        f"{ratios['pandas']:>10.2f}x {ratios['polars']:>10.2f}x  {check}",
+        f"{ratios['pandas']:>11} {ratios['polars']:>11}  {check}",
         flush=True,
     )
     if recorded is not None:
