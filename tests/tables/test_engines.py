@@ -3,6 +3,7 @@ values read_tables gives; writing Parquet round-trips; bad names are refused in 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
@@ -57,6 +58,44 @@ def test_write_batch_round_trips(folder: Path, tmp_path: Path, name: str) -> Non
         assert_frame_equal(pl.read_parquet(written[0]), engine.to_polars(dm))
         eager = engine.to_polars(dm)  # an eager Polars frame is written the same way
         assert_frame_equal(pl.read_parquet(engine.write_batch(eager, tmp_path / "x", 0)[0]), eager)
+
+
+def test_a_frame_of_another_kind_is_refused_by_name(tmp_path: Path) -> None:
+    with open_engine("duckdb") as duck, open_engine("polars") as polars:
+        relation = duck.from_polars(pl.DataFrame({"USUBJID": ["S1"]}))
+        # The relation's module path differs between DuckDB releases; its class name does not.
+        with pytest.raises(
+            TypeError,
+            match=r"^the polars engine writes a Polars frame; got a "
+            r"duckdb\S*\.DuckDBPyRelation$",
+        ):
+            polars.write_batch(relation, tmp_path / "adsl", 0)
+        with pytest.raises(
+            TypeError,
+            match=re.escape(
+                "the duckdb engine writes a Polars frame or a DuckDB relation; got a builtins.dict"
+            ),
+        ):
+            duck.write_batch({"USUBJID": ["S1"]}, tmp_path / "adsl", 0)
+    assert not (tmp_path / "adsl").exists()  # refused before anything was made
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
+def test_spark_writes_a_polars_frame_and_refuses_other_kinds(tmp_path: Path) -> None:
+    frame = pl.DataFrame({"USUBJID": ["S1", "S2", None], "AVAL": [1.5, None, 3.0]})
+    with open_engine("spark", spark_master="local[1]") as engine:
+        written = engine.write_batch(frame, tmp_path / "bds", 0)
+        with pytest.raises(
+            TypeError,
+            match=re.escape(
+                "the spark engine writes a Polars frame or a Spark DataFrame; got a builtins.dict"
+            ),
+        ):
+            engine.write_batch({"USUBJID": ["S1"]}, tmp_path / "bds", 1)
+    assert Path(written[0]).name == "part-00000-00000.parquet"
+    assert all(Path(f).name.startswith("part-00000-") for f in written)
+    assert_frame_equal(pl.read_parquet(sorted((tmp_path / "bds").glob("*.parquet"))), frame)
 
 
 def test_from_polars_keeps_the_values() -> None:

@@ -132,18 +132,27 @@ class Engine:
         """Write batch number ``batch`` (from 0) of a table into its ``folder`` of parts, named
         so that the parts in name order are the batches in order: ``part-BBBBB.parquet`` for
         Polars and DuckDB, ``part-BBBBB-PPPPP.parquet`` for Spark (one per partition). Batch 0
-        on Spark first empties the folder (it may be a URL there). Returns the files written."""
+        on Spark first empties the folder (it may be a URL there). ``frame`` is a native frame
+        of this engine or a Polars frame; anything else is a ``TypeError`` naming its type.
+        Returns the files written."""
         where = place(folder, self.name, "out", "folder")
+        polars_frame = isinstance(frame, (pl.LazyFrame, pl.DataFrame))
         if self.name != "spark":
+            if not polars_frame and not (self.name == "duckdb" and _is_duckdb_relation(frame)):
+                raise TypeError(_not_native(self.name, frame))
             target = Path(where) / f"part-{batch:05d}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
             if isinstance(frame, pl.LazyFrame):
                 frame.sink_parquet(target)
             elif isinstance(frame, pl.DataFrame):
                 frame.write_parquet(target)
-            else:  # a DuckDB relation
+            else:
                 frame.write_parquet(str(target))
             return [str(target)]
+        if polars_frame:
+            frame = self.from_polars(frame)
+        elif not hasattr(frame, "write"):  # classic and Connect Spark DataFrames both have it
+            raise TypeError(_not_native(self.name, frame))
         # Spark names its files itself; each batch goes to a hidden folder (one Spark readers
         # skip) and its files are then renamed into place, in partition order.
         url = where if isinstance(where, str) else where.resolve().as_uri()
@@ -179,6 +188,20 @@ class Engine:
         for folder in self._folders:
             shutil.rmtree(folder, ignore_errors=True)
         self._folders.clear()
+
+
+def _is_duckdb_relation(frame: Any) -> bool:
+    import duckdb
+
+    return isinstance(frame, duckdb.DuckDBPyRelation)
+
+
+def _not_native(engine: str, frame: Any) -> str:
+    native = {"polars": "", "duckdb": " or a DuckDB relation", "spark": " or a Spark DataFrame"}
+    return (
+        f"the {engine} engine writes a Polars frame{native[engine]}; "
+        f"got a {type(frame).__module__}.{type(frame).__qualname__}"
+    )
 
 
 def place(
