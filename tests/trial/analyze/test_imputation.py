@@ -88,6 +88,16 @@ def test_rubin_pool_on_r_per_imputation_values() -> None:
     assert close(p.fmi, want["fmi"])
 
 
+def test_equal_estimates_pool_exactly_to_that_estimate() -> None:
+    # A float mean of three copies of this value is an ulp off (-13.047814424177565), and its
+    # float variance is 4.7e-30, not 0: Rubin's Q and B are computed exactly instead.
+    x = -13.047814424177563
+    p = rubin_pool([x, x, x], [1.25, 1.25, 1.25], dfcom=116)
+    assert p.estimate == x
+    assert p.b == 0
+    assert p.t == p.ubar == 1.25
+
+
 def test_identical_imputations_pool_to_the_complete_data_analysis() -> None:
     one = COMPLETED.filter(pl.col("IMPNUM") == 1)
     same = pl.concat([one.with_columns(IMPNUM=pl.lit(j)) for j in (1, 2, 3)])

@@ -27,6 +27,7 @@ LOCF is a derivation (``atopic.trial.derive.impute``), not repeated here.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -100,7 +101,7 @@ def rubin_pool(
     ``nu_old = (m - 1) / lambda^2``, ``nu_obs = (dfcom + 1)/(dfcom + 3) dfcom (1 - lambda)``
     (``nu_old`` alone when ``dfcom`` is infinite); ``riv = (1 + 1/m) B / U``;
     ``fmi = (riv + 2/(nu + 3)) / (riv + 1)``; t CI and two-sided p-value with ``nu`` df. As
-    R ``mice::pool`` / ``pool.scalar`` 3.15.
+    R ``mice::pool`` / ``pool.scalar`` 3.15. Means and B are computed exactly and rounded once.
     """
     level = check_conf_level(conf_level, SUBJECT)
     q = np.asarray(estimates, dtype=float)
@@ -121,7 +122,10 @@ def rubin_pool(
         raise InvalidInput(
             SUBJECT, "dfcom", dfcom, "positive (math.inf for large-sample statistics)"
         )
-    qbar, ubar, b = float(q.mean()), float(u.mean()), float(q.var(ddof=1))
+    # Exact arithmetic, rounded once (Python's statistics module): m equal estimates pool to
+    # that estimate with B = 0 exactly, where a float mean of three equal values can be an ulp off.
+    qbar, ubar = statistics.mean(q.tolist()), statistics.mean(u.tolist())
+    b = statistics.variance(q.tolist())
     t = ubar + (1 + 1 / m) * b
     lam = max((1 + 1 / m) * b / t, 1e-4) if t > 0 else 1e-4
     df_old = (m - 1) / lam**2
