@@ -355,23 +355,23 @@ def main() -> None:
                 if engine == "pandas" and scope != "easi":
                     continue  # the baseline covers EASI only
                 out = work / f"out-{subjects}-{scope}-{engine}"
-                if (subjects, scope, engine) in kept:
-                    done[engine] = recorded_line(kept[(subjects, scope, engine)], out)
-                    line = Line(subjects, scope, engine, qs_rows, *done[engine])
-                    report(
-                        args.results, run, line, done, str(kept[(subjects, scope, engine)]["check"])
-                    )
-                    continue
-                try:
-                    done[engine] = (*run_engine(engine, design, folder, out), out)
-                except EngineFailed as failure:  # said and kept; the other engines go on
-                    print(f"{subjects:>9} {scope:>5} {engine:>7}  FAILED: {failure}", flush=True)
-                    record = {**run, "subjects": subjects, "scope": scope, "engine": engine}
-                    _append(args.results, record | {"failed": str(failure)})
-                    continue
-                growth.setdefault((scope, engine), {})[subjects] = done[engine][0]
+                recorded = kept.get((subjects, scope, engine))
+                if recorded is not None:
+                    done[engine] = recorded_line(recorded, out)
+                else:
+                    try:
+                        done[engine] = (*run_engine(engine, design, folder, out), out)
+                    except EngineFailed as failure:  # said and kept; the other engines go on
+                        print(
+                            f"{subjects:>9} {scope:>5} {engine:>7}  FAILED: {failure}", flush=True
+                        )
+                        record = {**run, "subjects": subjects, "scope": scope, "engine": engine}
+                        _append(args.results, record | {"failed": str(failure)})
+                        continue
+                    growth.setdefault((scope, engine), {})[subjects] = done[engine][0]
                 line = Line(subjects, scope, engine, qs_rows, *done[engine])
-                report(args.results, run, line, done)
+                check = None if recorded is None else str(recorded["check"])
+                report(args.results, run, line, done, check)
     print_growth(growth)
 
 
