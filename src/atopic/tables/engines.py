@@ -27,7 +27,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +35,11 @@ from typing import Any
 
 import narwhals as nw
 import polars as pl
+from narwhals.dependencies import (
+    is_duckdb_relation,
+    is_pyspark_connect_dataframe,
+    is_pyspark_dataframe,
+)
 
 from atopic.errors import InvalidInput
 from atopic.tables.files import read_tables
@@ -45,6 +50,15 @@ ENGINES: tuple[str, ...] = ("polars", "duckdb", "spark")
 
 _MODULE = {"duckdb": "duckdb", "spark": "pyspark"}
 _EXTRA = {"duckdb": "atopic[duckdb]", "spark": "atopic[spark]"}
+# Each engine's own frames besides Polars ones, as write_batch names them and tells them apart.
+_NATIVE: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "polars": ("", lambda frame: False),
+    "duckdb": (" or a DuckDB relation", is_duckdb_relation),
+    "spark": (
+        " or a Spark DataFrame",
+        lambda frame: is_pyspark_dataframe(frame) or is_pyspark_connect_dataframe(frame),
+    ),
+}
 
 
 @dataclass
@@ -137,22 +151,23 @@ class Engine:
         Returns the files written."""
         where = place(folder, self.name, "out", "folder")
         polars_frame = isinstance(frame, (pl.LazyFrame, pl.DataFrame))
+        if not (polars_frame or _NATIVE[self.name][1](frame)):
+            raise TypeError(
+                f"the {self.name} engine writes a Polars frame{_NATIVE[self.name][0]}; "
+                f"got a {type(frame).__module__}.{type(frame).__qualname__}"
+            )
         if self.name != "spark":
-            if not polars_frame and not (self.name == "duckdb" and _is_duckdb_relation(frame)):
-                raise TypeError(_not_native(self.name, frame))
             target = Path(where) / f"part-{batch:05d}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
             if isinstance(frame, pl.LazyFrame):
                 frame.sink_parquet(target)
             elif isinstance(frame, pl.DataFrame):
                 frame.write_parquet(target)
-            else:
+            else:  # a DuckDB relation
                 frame.write_parquet(str(target))
             return [str(target)]
         if polars_frame:
             frame = self.from_polars(frame)
-        elif not hasattr(frame, "write"):  # classic and Connect Spark DataFrames both have it
-            raise TypeError(_not_native(self.name, frame))
         # Spark names its files itself; each batch goes to a hidden folder (one Spark readers
         # skip) and its files are then renamed into place, in partition order.
         url = where if isinstance(where, str) else where.resolve().as_uri()
@@ -188,20 +203,6 @@ class Engine:
         for folder in self._folders:
             shutil.rmtree(folder, ignore_errors=True)
         self._folders.clear()
-
-
-def _is_duckdb_relation(frame: Any) -> bool:
-    import duckdb
-
-    return isinstance(frame, duckdb.DuckDBPyRelation)
-
-
-def _not_native(engine: str, frame: Any) -> str:
-    native = {"polars": "", "duckdb": " or a DuckDB relation", "spark": " or a Spark DataFrame"}
-    return (
-        f"the {engine} engine writes a Polars frame{native[engine]}; "
-        f"got a {type(frame).__module__}.{type(frame).__qualname__}"
-    )
 
 
 def place(

@@ -124,8 +124,8 @@ def rubin_pool(
         )
     # Exact arithmetic, rounded once (Python's statistics module): m equal estimates pool to
     # that estimate with B = 0 exactly, where a float mean of three equal values can be an ulp off.
-    qbar, ubar = statistics.mean(q.tolist()), statistics.mean(u.tolist())
-    b = statistics.variance(q.tolist())
+    qs = q.tolist()
+    qbar, ubar, b = statistics.mean(qs), statistics.mean(u.tolist()), statistics.variance(qs)
     t = ubar + (1 + 1 / m) * b
     lam = max((1 + 1 / m) * b / t, 1e-4) if t > 0 else 1e-4
     df_old = (m - 1) / lam**2
